@@ -1,0 +1,9 @@
+"""Sub-command modules of `caseward`; each has `register(subparsers, common)`."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from app.commands import foundation
+
+MODULES: list[ModuleType] = [foundation]

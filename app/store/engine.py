@@ -1,0 +1,86 @@
+"""SQLCipher engines for a vault: raw key, hardened pragmas, fail closed without the cipher."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import QueuePool
+
+from app.domain.errors import VaultDamaged
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+class CipherNotActive(RuntimeError):
+    """The SQLite library in use is not SQLCipher: refuse rather than write plaintext."""
+
+
+def _connect(path: Path, hex_key: str) -> Any:
+    import sqlcipher3.dbapi2 as sqlcipher
+
+    conn = sqlcipher.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    try:
+        # The key must be the first statement on a connection.
+        conn.execute(f"PRAGMA key = \"x'{hex_key}'\"")
+        row = conn.execute("PRAGMA cipher_version").fetchone()
+        if not row or not row[0]:
+            raise CipherNotActive("SQLCipher is not active; refusing to open an unencrypted store")
+        conn.execute("PRAGMA cipher_memory_security = ON")
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlcipher.DatabaseError as exc:
+            raise VaultDamaged(
+                "The vault file is damaged or is not a Caseward vault: it could not be read with "
+                "its key. Restore it from a backup; nothing was changed."
+            ) from exc
+        for pragma in (
+            "PRAGMA journal_mode = WAL",
+            "PRAGMA synchronous = FULL",
+            "PRAGMA temp_store = MEMORY",
+            "PRAGMA secure_delete = ON",
+            "PRAGMA foreign_keys = ON",
+            f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+        ):
+            conn.execute(pragma).fetchall()
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def make_engine(path: Path, data_key: bytes, *, immediate: bool = False) -> Engine:
+    """An engine whose every connection is keyed with `data_key`.
+
+    `immediate=True` makes every transaction BEGIN IMMEDIATE: writers take the write lock at
+    the start, so read-then-write sequences (the audit chain's previous hash) cannot interleave."""
+    hex_key = data_key.hex()
+
+    def creator() -> Any:
+        return _connect(path, hex_key)
+
+    engine = create_engine(
+        "sqlite+pysqlite://",
+        creator=creator,
+        poolclass=QueuePool,
+        pool_size=4,
+        max_overflow=4,
+        hide_parameters=True,  # never let record data reach an exception message or a log
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's own BEGIN below decide transaction boundaries.
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def raw_connection(path: Path, data_key: bytes) -> Any:
+    """A keyed DB-API connection (for backup, rekey and checkpoints)."""
+    return _connect(path, data_key.hex())
