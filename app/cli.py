@@ -6,6 +6,7 @@ so that a command starts quickly (tests compare `search` with `--version`)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import os
@@ -239,14 +240,16 @@ def main(
     cli: Cli | None = None
     try:
         parser = build_parser()
-        args = parser.parse_args(argv)
-        command = str(getattr(args, "command", None) or "")
-        handler: Handler | None = getattr(args, "handler", None)
-        if handler is None:
-            if command:
-                parser.parse_args([command, "--help"])
-            parser.print_help(out)
-            return EXIT_USAGE
+        # argparse writes usage, --help and --version to sys.stdout/stderr: send them to ours.
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            args = parser.parse_args(argv)
+            command = str(getattr(args, "command", None) or "")
+            handler: Handler | None = getattr(args, "handler", None)
+            if handler is None:
+                if command:
+                    parser.parse_args([command, "--help"])
+                parser.print_help(out)
+                return EXIT_USAGE
         cli = Cli(args, out, err, secret_store)
         return handler(cli, args)
     except SystemExit as exc:  # --help and --version

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from app.commands import foundation
+from app.commands import engagement, foundation, prevent
 
-MODULES: list[ModuleType] = [foundation]
+MODULES: list[ModuleType] = [foundation, engagement, prevent]

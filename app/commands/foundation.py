@@ -171,7 +171,8 @@ def cmd_rekey(cli: Cli, args: argparse.Namespace) -> int:
 
     vault = cli.open_vault()
     if vault.actor.role is not Role.ADMIN:
-        raise NotAllowed("Only an admin may rekey the vault.")
+        raise NotAllowed(f"Your role ({vault.actor.role.value}) may not rekey the vault; "
+                         "only an admin may.")
     passphrase = cli.passphrase()
     dropped = sorted(u for u in vault.keyfile.slots if u != vault.actor.user)
     recovery = vault.rekey(passphrase)
@@ -195,7 +196,8 @@ def cmd_backup(cli: Cli, args: argparse.Namespace) -> int:
 
     vault = cli.open_vault()
     if not allowed(vault.actor.role, Perm.VAULT_ADMIN):
-        raise NotAllowed("Only an admin may back up the vault.")
+        raise NotAllowed(f"Your role ({vault.actor.role.value}) may not back up the vault; "
+                         "only an admin may.")
     out = Path(args.out).expanduser()
     with vault.write() as s:
         vault.audit(s, Category.SECURITY, "vault.backup", detail={"file": out.name})

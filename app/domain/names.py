@@ -101,7 +101,8 @@ _GENERIC_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     # Cyrillic -ий / -ій endings (Dmitriy, Yurii) and a final consonant + y (Aly, Dmitry).
     (re.compile(r"(?:iy|ii|yi|yy|ij)$"), "i"),
     (re.compile(r"(?<=[^aeiouy])y$"), "i"),
-    (re.compile(r"([a-z])\1+"), r"\1"),
+    # Doubled letters are one sound, except a final ee (Lee is not Le).
+    (re.compile(r"(?!ee$)([a-z])\1+"), r"\1"),
     # A silent final h after a vowel: Sarah / Sara, Fatimah / Fatima, Abdullah / Abdulla.
     (re.compile(r"(?<=[aeiou])h$"), ""),
 )

@@ -55,7 +55,7 @@ class Marking:
 
     @property
     def text(self) -> str:
-        """The marking as printed, e.g. ``OFFICIAL-SENSITIVE`` or ``OFFICIAL-SENSITIVE PERSONAL``."""
+        """As printed: ``OFFICIAL-SENSITIVE`` or, with a caveat, ``OFFICIAL-SENSITIVE PERSONAL``."""
         return " ".join((self.level.label, *self.caveats))
 
     def __str__(self) -> str:

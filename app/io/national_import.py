@@ -7,10 +7,10 @@ import csv
 import datetime as dt
 import io
 import json
+import posixpath
 import re
-import warnings
 import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -120,7 +120,7 @@ class ImportLimits:
     max_columns: int = 200
     max_cell_chars: int = 10_000
     max_zip_members: int = 1_000
-    max_uncompressed_bytes: int = 1024 * 1024 * 1024
+    max_uncompressed_bytes: int = 512 * 1024 * 1024
     max_compression_ratio: float = 200.0
     # Small parts compress oddly (a few hundred bytes of repeated tags): ratio checked above this.
     ratio_check_above_bytes: int = 1024 * 1024
@@ -919,23 +919,291 @@ def _dtd_refused(name: str) -> BadInput:
     )
 
 
-def _check_content_types(name: str, archive: zipfile.ZipFile) -> None:
+_MAIN_NAMESPACES: Final = (
+    "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}",
+    "{http://purl.oclc.org/ooxml/spreadsheetml/main}",
+)
+_ROW_TAGS: Final = frozenset(ns + "row" for ns in _MAIN_NAMESPACES)
+_DIGITS: Final = "0123456789"
+_MAX_SHEET_ROW: Final = 1_048_576
+
+
+def _fast_iterparse(stream: Any) -> Any:
+    """The C-accelerated stdlib parser, for the two parts that can be large (sheet, shared text).
+
+    Only ever called after _scan_zip has refused every part holding a DOCTYPE or ENTITY: without
+    a DTD, expat has no entities to expand and nothing external to fetch. defusedxml's parser
+    would be the belt to that brace, but it is the pure-Python one and reads a 100,000-row sheet
+    about four times slower, which the reconciliation's time budget cannot carry."""
+    from xml.etree.ElementTree import iterparse
+
+    return iterparse(stream, events=("end",))
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _safe_xml(name: str, data: bytes) -> Any:
     from defusedxml import ElementTree as SafeET  # late: only xlsx imports need it
 
     try:
-        root = SafeET.fromstring(archive.read("[Content_Types].xml"))
+        return SafeET.fromstring(data, forbid_dtd=True)
     except Exception as exc:  # defusedxml and expat raise several unrelated types
-        raise BadInput(f"{name}: the workbook's content list cannot be read") from exc
-    found = {node.get("ContentType", "") for node in root.iter()}
-    if not found & _WORKBOOK_CONTENT_TYPES:
-        raise BadInput(f"{name}: the file is a zip (Word, PowerPoint or other) but not a workbook")
+        raise BadInput(f"{name}: a part of the workbook is not well-formed XML") from exc
 
 
-def _openpyxl_is_defused() -> bool:
-    import openpyxl.xml.functions as xml_functions
+def _workbook_part(name: str, archive: zipfile.ZipFile) -> str:
+    """The workbook's main part, from the content list (which also proves this is a workbook)."""
+    root = _safe_xml(name, archive.read("[Content_Types].xml"))
+    for node in root.iter():
+        if node.get("ContentType", "") in _WORKBOOK_CONTENT_TYPES and node.get("PartName"):
+            return str(node.get("PartName")).lstrip("/")
+    raise BadInput(f"{name}: the file is a zip (Word, PowerPoint or other) but not a workbook")
 
-    module: str = getattr(xml_functions.iterparse, "__module__", "")
-    return module.startswith("defusedxml")
+
+def _relationships(name: str, archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+    """Relationship id -> (type's last word, target part) for one part."""
+    folder, _, base = part.rpartition("/")
+    rels_name = f"{folder}/_rels/{base}.rels" if folder else f"_rels/{base}.rels"
+    if rels_name not in archive.NameToInfo:
+        return {}
+    out: dict[str, tuple[str, str]] = {}
+    for node in _safe_xml(name, archive.read(rels_name)).iter():
+        if _local(node.tag) != "Relationship" or node.get("TargetMode") == "External":
+            continue
+        target = str(node.get("Target", ""))
+        resolved = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+        out[str(node.get("Id", ""))] = (
+            str(node.get("Type", "")).rpartition("/")[2],
+            posixpath.normpath(resolved),
+        )
+    return out
+
+
+@dataclass(slots=True)
+class _Sheet:
+    title: str
+    part: str
+    visible: bool
+
+
+@dataclass(slots=True)
+class _Workbook:
+    sheets: list[_Sheet]
+    strings: list[str]
+    date_styles: frozenset[str]
+    epoch: dt.date
+
+
+def _open_workbook(name: str, archive: zipfile.ZipFile) -> _Workbook:
+    part = _workbook_part(name, archive)
+    if part not in archive.NameToInfo:
+        raise BadInput(f"{name}: the workbook's main part is missing")
+    root = _safe_xml(name, archive.read(part))
+    rels = _relationships(name, archive, part)
+    epoch = _EXCEL_1900_BASE
+    sheets: list[_Sheet] = []
+    for node in root.iter():
+        tag = _local(node.tag)
+        if tag == "workbookPr" and node.get("date1904", "").casefold() in ("1", "true"):
+            epoch = _EXCEL_1904_BASE
+        elif tag == "sheet":
+            rel_id = next((v for k, v in node.attrib.items() if k.endswith("}id")), "")
+            kind, target = rels.get(rel_id, ("", ""))
+            if kind == "worksheet" and target in archive.NameToInfo:
+                visible = node.get("state", "visible") == "visible"
+                sheets.append(_Sheet(str(node.get("name", "")), target, visible))
+    strings: list[str] = []
+    date_styles: frozenset[str] = frozenset()
+    for kind, target in rels.values():
+        if target not in archive.NameToInfo:
+            continue
+        if kind == "sharedStrings":
+            strings = _shared_strings(name, archive, target)
+        elif kind == "styles":
+            date_styles = _date_styles(name, archive.read(target))
+    return _Workbook(sheets, strings, date_styles, epoch)
+
+
+def _shared_strings(name: str, archive: zipfile.ZipFile, part: str) -> list[str]:
+    strings: list[str] = []
+    try:
+        with archive.open(part) as stream:
+            for _, node in _fast_iterparse(stream):
+                if _local(node.tag) == "si":
+                    strings.append(_rich_text(node))
+                    node.clear()
+    except BadInput:
+        raise
+    except Exception as exc:  # untrusted XML: expat and defusedxml raise several types
+        raise BadInput(f"{name}: the workbook's shared text is damaged and cannot be read") from exc
+    return strings
+
+
+def _rich_text(node: Any) -> str:
+    """The text of an <si> or <is>: its <t>, or its runs' <t>s, never phonetic guides (<rPh>)."""
+    parts: list[str] = []
+    for child in node:
+        tag = _local(child.tag)
+        if tag == "t":
+            parts.append(child.text or "")
+        elif tag == "r":
+            for grandchild in child:
+                if _local(grandchild.tag) == "t":
+                    parts.append(grandchild.text or "")
+    return "".join(parts)
+
+
+def _date_styles(name: str, data: bytes) -> frozenset[str]:
+    """Indexes of the cell styles whose number format shows a date."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
+
+    root = _safe_xml(name, data)
+    formats: dict[str, str] = {str(k): str(v) for k, v in BUILTIN_FORMATS.items()}
+    cell_xfs = None
+    for node in root.iter():
+        tag = _local(node.tag)
+        if tag == "numFmt":
+            formats[str(node.get("numFmtId", ""))] = str(node.get("formatCode", ""))
+        elif tag == "cellXfs":
+            cell_xfs = node
+    if cell_xfs is None:
+        return frozenset()
+    out: set[str] = set()
+    for index, xf in enumerate(x for x in cell_xfs if _local(x.tag) == "xf"):
+        code = formats.get(str(xf.get("numFmtId", "0")), "General")
+        if is_date_format(code):
+            out.add(str(index))
+    return frozenset(out)
+
+
+class _CountingReader(io.RawIOBase):
+    """A read-only stream that counts the bytes handed on, for progress through a sheet."""
+
+    def __init__(self, raw: Any) -> None:
+        super().__init__()
+        self.raw = raw
+        self.consumed = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self.raw.read(size)
+        self.consumed += len(data)
+        return data
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for ch in letters:
+        number = number * 26 + (ord(ch.upper()) - 64)
+    return number
+
+
+def _sheet_rows(
+    job: _Job, archive: zipfile.ZipFile, book: _Workbook, sheet: _Sheet, counter: _CountingReader
+) -> Generator[tuple[int, list[object]], None, None]:
+    """(row number, cell values) for each row the sheet's XML holds, streamed.
+
+    A formula cell gives "=" and its formula text, never its cached result: nothing is evaluated.
+    Dates are recognised by the cell's number format, as a spreadsheet shows them."""
+    name, limits = job.name, job.limits
+    strings, date_styles, epoch = book.strings, book.date_styles, book.epoch
+    columns: dict[str, int] = {}
+    tags: dict[str, str] = {}
+    previous = 0
+    try:
+        for _, row in _fast_iterparse(counter):
+            if row.tag not in _ROW_TAGS:
+                continue
+            if not tags:
+                ns = row.tag[: -len("row")]
+                tags = {k: ns + k for k in ("c", "v", "f", "is")}
+                tag_c, tag_v, tag_f, tag_is = tags["c"], tags["v"], tags["f"], tags["is"]
+            ref = row.get("r")
+            number = int(ref) if ref else previous + 1
+            if number <= previous or number > _MAX_SHEET_ROW:
+                raise BadInput(f"{name}: the sheet's rows are out of order (damaged workbook)")
+            if number > limits.max_rows:
+                raise _too_many_rows(name, limits)
+            previous = number
+            cells: list[object] = []
+            column = 0
+            for cell in row:
+                if cell.tag != tag_c:
+                    continue
+                cell_ref = cell.get("r")
+                if cell_ref:
+                    letters = cell_ref.rstrip(_DIGITS)
+                    found = columns.get(letters)
+                    if found is None:
+                        found = columns[letters] = _column_number(letters)
+                    column = found
+                else:
+                    column += 1
+                kind = cell.get("t")
+                # the schema orders a cell's children f, v, is: the first tells us what it holds
+                first = cell[0] if len(cell) else None
+                value: object
+                if first is None:
+                    value = None
+                elif first.tag == tag_f:
+                    value = "=" + (first.text or "")
+                elif kind == "inlineStr":
+                    inline = cell.find(tag_is)
+                    value = _rich_text(inline) if inline is not None else None
+                else:
+                    text = first.text if first.tag == tag_v else None
+                    if text is None:
+                        value = None
+                    elif kind == "s":
+                        value = strings[int(text)]
+                    elif kind in ("str", "e"):
+                        value = text
+                    elif kind == "b":
+                        value = text.strip() in ("1", "true")
+                    elif kind == "d":
+                        value = _iso_cell(text)
+                    else:
+                        value = _number_cell(text, cell.get("s") in date_styles, epoch)
+                if value is None:
+                    continue
+                if column > limits.max_columns:
+                    if _is_blank(value):
+                        continue
+                    raise _too_many_columns(name, limits)
+                if column > len(cells):
+                    cells.extend([None] * (column - len(cells)))
+                cells[column - 1] = value
+            row.clear()
+            yield number, cells
+    except BadInput:
+        raise
+    except Exception as exc:  # untrusted XML: expat, defusedxml and int() raise several types
+        raise BadInput(f"{name}: the sheet {sheet.title!r} is damaged and cannot be read") from exc
+
+
+def _number_cell(text: str, is_date: bool, epoch: dt.date) -> object:
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    if is_date:
+        day = _from_serial(number, epoch)
+        if day is not None:
+            return dt.datetime.combine(day, dt.time()) + dt.timedelta(days=number % 1)
+    if number.is_integer() and abs(number) < 2**53:
+        return int(number)
+    return number
+
+
+def _iso_cell(text: str) -> object:
+    try:
+        return dt.datetime.fromisoformat(text.strip().removesuffix("Z"))
+    except ValueError:
+        return text
 
 
 def _read_xlsx(job: _Job) -> NationalList:
@@ -947,95 +1215,54 @@ def _read_xlsx(job: _Job) -> NationalList:
     with archive:
         try:
             _scan_zip(name, archive, limits, cancelled)
-            _check_content_types(name, archive)
+            book = _open_workbook(name, archive)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError,
-                RuntimeError) as exc:  # fmt: skip
+                RuntimeError, KeyError) as exc:  # fmt: skip
             raise BadInput(f"{name}: the workbook is damaged and cannot be read") from exc
-    if not _openpyxl_is_defused():
-        # our own DTD scan has already refused anything dangerous; this is the second wall
-        raise BadInput(f"{name}: the safe XML reader is not in use, so workbooks are refused")
-    return _parse_workbook(job)
+        return _read_sheets(job, archive, book)
 
 
-def _guarded(name: str, rows: Iterator[tuple[object, ...]]) -> Iterator[tuple[object, ...]]:
-    """Rows from openpyxl, with its many failure types for a malformed file made into BadInput."""
-    while True:
-        try:
-            row = next(rows)
-        except StopIteration:
-            return
-        except Exception as exc:  # untrusted XML: openpyxl raises whatever its parser met
-            raise BadInput(f"{name}: the workbook's sheet is damaged and cannot be read") from exc
-        yield row
-
-
-def _parse_workbook(job: _Job) -> NationalList:
-    # openpyxl warns about features it drops (validation, styles); nothing here needs them
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", module="openpyxl")
-        return _parse_workbook_quietly(job)
-
-
-def _parse_workbook_quietly(job: _Job) -> NationalList:
-    import openpyxl  # late: heavy, and only xlsx imports need it
-
-    source, name, table, limits = job.source, job.name, job.table, job.limits
-    progress, cancelled, today = job.progress, job.cancelled, job.today
-
-    try:
-        # data_only=False: a formula comes back as its text and is never evaluated
-        workbook = openpyxl.load_workbook(
-            source, read_only=True, data_only=False, keep_links=False, keep_vba=False
-        )
-    except Exception as exc:  # untrusted XML: openpyxl raises whatever its parser met
-        raise BadInput(f"{name}: the file is not a readable Excel workbook (xlsx)") from exc
-    try:
-        epoch = _EXCEL_1904_BASE if workbook.epoch.year == 1904 else _EXCEL_1900_BASE
-        chosen: tuple[Any, _Layout, int] | None = None
-        sheets: list[Any] = list(workbook.worksheets)
-        visible = [s for s in sheets if getattr(s, "sheet_state", "visible") == "visible"]
-        for group in (visible, [s for s in sheets if s not in visible]):
-            for sheet in group:
-                _check_cancel(cancelled)
-                max_row = sheet.max_row
-                sheet.reset_dimensions()  # lying dimensions would pad every row and column
-                first: list[tuple[int, Sequence[object]]] = []
-                for number, cells in enumerate(
-                    _guarded(name, sheet.iter_rows(values_only=True)), start=1
-                ):
-                    if len(cells) > limits.max_columns and len(_trim(cells)) > limits.max_columns:
-                        raise _too_many_columns(name, limits)
-                    first.append((number, cells))
-                    if number >= limits.header_scan_rows:
-                        break
-                layout = _find_header(first, table)
-                if layout is not None and (chosen is None or layout.score > chosen[1].score):
-                    chosen = (sheet, layout, int(max_row or 0))
-            if chosen is not None:
-                break
-        if chosen is None:
-            raise _no_header(name, "any sheet")
-        sheet, layout, total = chosen
-        if len(layout.headers) > limits.max_columns:
-            raise _too_many_columns(name, limits)
-        reader = _RowReader(layout, table, limits, epoch, today)
-        collect = _Collector(name, reader, limits, progress, cancelled)
-        collect.tick(0, total)
-        number = 0
-        for number, cells in enumerate(_guarded(name, sheet.iter_rows(values_only=True)), 1):
-            if number > limits.max_rows:
-                raise _too_many_rows(name, limits)
-            if len(cells) > limits.max_columns and len(_trim(cells)) > limits.max_columns:
-                raise _too_many_columns(name, limits)
+def _read_sheets(job: _Job, archive: zipfile.ZipFile, book: _Workbook) -> NationalList:
+    name, limits = job.name, job.limits
+    chosen: tuple[_Sheet, _Layout] | None = None
+    visible = [s for s in book.sheets if s.visible]
+    hidden = [s for s in book.sheets if not s.visible]
+    # Hidden sheets often hold stale copies: read one only when no visible sheet has a header.
+    for group in (visible, hidden):
+        for sheet in group:
+            _check_cancel(job.cancelled)
+            with archive.open(sheet.part) as raw:
+                rows = _sheet_rows(job, archive, book, sheet, _CountingReader(raw))
+                first = [
+                    item for _, item in zip(range(limits.header_scan_rows), rows, strict=False)
+                ]
+                rows.close()
+            layout = _find_header(first, job.table)
+            if layout is not None and (chosen is None or layout.score > chosen[1].score):
+                chosen = (sheet, layout)
+        if chosen is not None:
+            break
+    if chosen is None:
+        raise _no_header(name, "any sheet")
+    sheet, layout = chosen
+    if len(layout.headers) > limits.max_columns:
+        raise _too_many_columns(name, limits)
+    reader = _RowReader(layout, job.table, limits, book.epoch, job.today)
+    collect = _Collector(name, reader, limits, job.progress, job.cancelled)
+    total = archive.getinfo(sheet.part).file_size
+    collect.tick(0, total)
+    with archive.open(sheet.part) as raw:
+        counter = _CountingReader(raw)
+        for count, (number, cells) in enumerate(
+            _sheet_rows(job, archive, book, sheet, counter), start=1
+        ):
             if number > layout.header_row:
                 collect.add(number, cells)
-            if number % _PROGRESS_EVERY == 0:
-                collect.tick(number, max(total, number))
-        collect.tick(max(total, number), max(total, number))
-        return NationalList(
-            source_name=name, sheet_name=str(sheet.title), header_row=layout.header_row,
-            columns=layout.columns, headers=layout.headers, rows=collect.rows,
-            rejected=collect.rejected,
-        )  # fmt: skip
-    finally:
-        workbook.close()
+            if count % _PROGRESS_EVERY == 0:
+                collect.tick(counter.consumed, total)
+    collect.tick(total, total)
+    return NationalList(
+        source_name=name, sheet_name=sheet.title, header_row=layout.header_row,
+        columns=layout.columns, headers=layout.headers, rows=collect.rows,
+        rejected=collect.rejected,
+    )  # fmt: skip

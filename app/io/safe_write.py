@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -148,10 +149,8 @@ class _Folder:
             os.unlink(self._name(name))
 
     def discard(self, name: str) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             self.unlink(name)
-        except FileNotFoundError:
-            pass
 
     def publish(self, temp: str, final: str, *, overwrite: bool) -> None:
         """Give the temporary file its final name; without overwrite, never replace a file."""
@@ -261,8 +260,8 @@ def atomic_export(
     """
     final = Path(final_path)
     sink: ProgressSink = progress if progress is not None else NullProgress()
-    if final.name in ("", ".", "..") or final.name.endswith(SIDECAR_SUFFIX):
-        raise ValueError("an export needs a file name that is not a checksum file")
+    if final.name in ("", ".", ".."):
+        raise ValueError("an export needs a file name")
     sidecar_name = final.name + SIDECAR_SUFFIX
 
     folder_path = final.parent
@@ -352,7 +351,7 @@ def write_manifest(
         try:
             relative = result.path.resolve().relative_to(base)
         except ValueError:
-            raise ValueError("every file in a manifest must be inside the manifest's folder") from None
+            raise ValueError("a manifest lists only files inside its own folder") from None
         lines.append(sidecar_line(result.sha256, relative.as_posix()))
     data = "".join(lines).encode("utf-8")
 

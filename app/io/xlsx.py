@@ -19,6 +19,7 @@ Text policy (applies to every cell, header and the cover):
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -53,7 +54,12 @@ _GUARD_RE = re.compile(rf"[\s{_HIDING_SPACE}]*[{re.escape(_FORMULA_TRIGGERS)}]")
 _ERROR_LITERALS = frozenset(
     ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA")
 )
-_CAREFUL_FIRST = frozenset(_FORMULA_TRIGGERS + "\t\r\n#" + _HIDING_SPACE)
+# Everything str.isspace() and regex \s accept, so that leading white space cannot hide a trigger.
+_WHITE_SPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+_CAREFUL_FIRST = frozenset(_FORMULA_TRIGGERS + "#" + _WHITE_SPACE + _HIDING_SPACE)
 _FIX_RE = re.compile(
     r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]|\r|_(?=x[0-9A-Fa-f]{4}_)"
 )
@@ -131,7 +137,9 @@ class _Cells:
 
     def text(self, value: str, style: Any = None) -> Any:
         """A string cell that can never be evaluated, whatever it starts with."""
-        cell = self._cell_cls(self.ws, 1, 1, style_array=self.quoted_style if style is None else style)
+        cell = self._cell_cls(
+            self.ws, 1, 1, style_array=self.quoted_style if style is None else style
+        )
         # Set directly: the value setter would make '=' strings formulas, '#N/A' an error cell,
         # and would cut escaped text at 32,767 characters even when the decoded text fits.
         cell._value = value
@@ -142,13 +150,15 @@ class _Cells:
         if value is None:
             return None
         text = value if type(value) is str else _as_text(value)
+        if not text:
+            return None
         if len(text) > 16_383:
             length = _utf16_len(text)
             if length > MAX_CELL_CHARS:
                 raise _CellTooLong(length)
         if _FIX_RE.search(text) is not None:
             return self.text(_FIX_RE.sub(_fix_char, text))
-        if text and text[0] in _CAREFUL_FIRST and needs_formula_guard(text):
+        if text[0] in _CAREFUL_FIRST and needs_formula_guard(text):
             return self.text(text)
         return text
 
@@ -158,15 +168,17 @@ class _Cells:
         kind = type(value)
         if kind is date:
             return self._cell_cls(self.ws, 1, 1, value=value, style_array=self.date_style)
-        if kind is datetime or isinstance(value, datetime):
-            return self._cell_cls(self.ws, 1, 1, value=_naive(value), style_array=self.date_style)
+        if isinstance(value, datetime):
+            value = _naive(value)
+            return self._cell_cls(self.ws, 1, 1, value=value, style_array=self.date_style)
         return self.convert_text(value)
 
     def convert_datetime(self, value: object) -> Any:
         if value is None:
             return None
         if isinstance(value, datetime):
-            return self._cell_cls(self.ws, 1, 1, value=_naive(value), style_array=self.datetime_style)
+            value = _naive(value)
+            return self._cell_cls(self.ws, 1, 1, value=value, style_array=self.datetime_style)
         if type(value) is date:
             value = datetime.combine(value, time())
             return self._cell_cls(self.ws, 1, 1, value=value, style_array=self.datetime_style)
@@ -479,13 +491,14 @@ def _discard_spool_files(wb: Any) -> None:
         out = getattr(writer, "out", None)
         if not isinstance(out, str):
             continue
-        try:
-            writer.close()  # type: ignore[union-attr]
-        except Exception:  # a half-written stream may refuse to close; the file still goes
-            pass
-        try:
+        # Finish the row generator before its stream, or it complains when garbage-collected.
+        for closer in (getattr(ws, "_rows", None), writer):
+            try:
+                if closer is not None:
+                    closer.close()
+            except Exception:  # a half-written stream may refuse to close; the file still goes
+                pass
+        with contextlib.suppress(FileNotFoundError):
             os.remove(out)
-        except FileNotFoundError:
-            pass
         if out in _writer.ALL_TEMP_FILES:
             _writer.ALL_TEMP_FILES.remove(out)

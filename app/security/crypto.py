@@ -17,6 +17,11 @@ KEY_BYTES = 32
 # Floor below which a slot is refused: protects against a sidecar edited to weaken the KDF.
 MIN_TIME_COST = 1
 MIN_MEMORY_KIB = 8 * 1024
+# Ceiling above which a slot is refused: an edited sidecar must not make unlock hang or exhaust
+# memory (calibrate() never goes near these).
+MAX_TIME_COST = 200
+MAX_MEMORY_KIB = 1024 * 1024
+MAX_PARALLELISM = 16
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,13 @@ def argon2id(passphrase: bytes, salt: bytes, params: KdfParams) -> bytes:
 
     if params.time_cost < MIN_TIME_COST or params.memory_kib < MIN_MEMORY_KIB:
         raise BadInput("Key slot parameters are below the safe minimum; the key file was altered.")
+    if (
+        params.time_cost > MAX_TIME_COST
+        or params.memory_kib > MAX_MEMORY_KIB
+        or not 1 <= params.parallelism <= MAX_PARALLELISM
+        or params.memory_kib < 8 * params.parallelism
+    ):
+        raise BadInput("Key slot parameters are out of range; the key file was altered.")
     return hash_secret_raw(
         secret=passphrase,
         salt=salt,

@@ -12,6 +12,7 @@ import os
 import secrets
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,12 +41,17 @@ class Slot:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Slot:
-        return cls(
+        slot = cls(
             salt=crypto.unb64(d["salt"]),
             kdf=crypto.KdfParams.from_dict(d["kdf"]),
             nonce=crypto.unb64(d["nonce"]),
             wrapped=crypto.unb64(d["wrapped"]),
         )
+        # Sizes are fixed by the format: anything else is damage, not a wrong passphrase.
+        wrapped_len = crypto.KEY_BYTES + 16  # the key and its GCM tag
+        if len(slot.salt) < 16 or len(slot.nonce) != 12 or len(slot.wrapped) != wrapped_len:
+            raise ValueError("slot has the wrong shape")
+        return slot
 
 
 @dataclass
@@ -183,6 +189,24 @@ def save(path: Path, keyfile: KeyFile) -> None:
     """Replace the key file atomically: a crash leaves either the old file or the new one."""
     data = json.dumps(keyfile.to_json(), indent=1, sort_keys=True).encode("utf-8")
     write_atomic(path, data)
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold the key file's lock (an empty `.lock` file beside it) while reading, changing and
+    replacing it, so that two processes on one vault never lose each other's slot changes.
+    Not re-entrant."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: writes stay atomic, only the read-modify-write is unguarded
+        yield
+        return
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def write_atomic(path: Path, data: bytes) -> None:

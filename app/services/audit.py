@@ -145,9 +145,46 @@ class AuditService(Service):
     def verify(
         self, progress: Callable[[int, int], None] | None = None
     ) -> AuditVerification:
-        """Recompute every link of the chain and check the key file's checkpoint."""
+        """Check every page of the file, recompute every link of the chain, and check the key
+        file's checkpoint (read from disk: another process may have moved it on)."""
+        from sqlalchemy.exc import DatabaseError
+
+        from app.paths import keyfile_path
+        from app.security import keyfile
+
+        pages = self.vault.integrity_check()
         key = self.vault.integrity_key
-        kf = self.vault.keyfile
+        kpath = keyfile_path(self.vault.path)
+        with keyfile.locked(kpath):
+            kf = keyfile.load(kpath)
+        trusted = kf.vault_id == self.vault.keyfile.vault_id and kf.verify(self.vault.data_key)
+        try:
+            result = self._verify_chain(key, kf.audit_count, kf.audit_head, progress)
+        except DatabaseError:
+            # A page so damaged that its rows cannot be read: that is the finding, not a bug.
+            result = VerifyResult(False, 0, None, "audit rows could not be read")
+            if not pages:
+                pages = ["unreadable audit pages"]
+        ok = result.ok and trusted and not pages
+        problem = result.problem
+        first_bad = result.first_bad
+        if pages:
+            problem = (
+                f"the vault file has damaged pages ({len(pages)} problems found); restore it "
+                "from a backup"
+            ) + (f"; {problem}" if problem and not result.ok else "")
+        elif result.ok and not trusted:
+            problem = "the key file's audit checkpoint fails its integrity check"
+            first_bad = None
+        return AuditVerification(ok, result.rows, first_bad, problem, trusted)
+
+    def _verify_chain(
+        self,
+        key: bytes,
+        checkpoint_count: int,
+        checkpoint_head: str,
+        progress: Callable[[int, int], None] | None,
+    ) -> VerifyResult:
         with self.vault.read() as s:
             total = int(s.scalar(select(func.count()).select_from(AuditEntry)) or 0)
             conn = s.connection()
@@ -174,16 +211,4 @@ class AuditService(Service):
                     if progress:
                         progress(done, total)
 
-            result: VerifyResult = verify_chain(key, rows(), kf.audit_count, kf.audit_head)
-        trusted = self.vault.keyfile.verify(self.vault.data_key)
-        pages = self.vault.integrity_check()
-        ok = result.ok and trusted and not pages
-        problem = result.problem
-        first_bad = result.first_bad
-        if result.ok and not trusted:
-            problem = "the key file's audit checkpoint fails its integrity check"
-            first_bad = None
-        elif result.ok and pages:
-            problem = f"the vault file has damaged pages ({len(pages)} problems found)"
-            first_bad = None
-        return AuditVerification(ok, result.rows, first_bad, problem, trusted)
+            return verify_chain(key, rows(), checkpoint_count, checkpoint_head)

@@ -54,6 +54,7 @@ class UserService(Service):
         check_user_name(name)
         parsed = role if isinstance(role, Role) else parse_role(role)
         check_new_passphrase(passphrase)
+        self.vault.check_keyfile()
         with self.vault.write() as s:
             existing = s.scalars(select(User).where(User.name == name)).first()
             if existing is not None and existing.removed_at is None:
@@ -105,6 +106,7 @@ class UserService(Service):
     def remove_user(self, name: str, reason: str = "") -> None:
         if name == self.vault.actor.user:
             raise ValidationError("user", "you cannot remove your own account")
+        self.vault.check_keyfile()
         with self.vault.write() as s:
             user = self._get(s, name)
             admins = s.scalars(
@@ -124,8 +126,12 @@ class UserService(Service):
         """A user may change their own passphrase; an admin may set anyone's (rewrites one slot)."""
         actor = self.vault.actor
         if name != actor.user and actor.role is not Role.ADMIN:
-            raise NotAllowed("Only an admin may set another user's passphrase.")
+            raise NotAllowed(
+                f"Your role ({actor.role.value}) may not set another user's passphrase; "
+                "only an admin may."
+            )
         check_new_passphrase(new_passphrase, "new passphrase")
+        self.vault.check_keyfile()
         with self.vault.write() as s:
             self._get(s, name)
             self.vault.audit(s, Category.SECURITY, "user.passphrase", entity="user", ref=name)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlalchemy.orm import Session
 
 from app import __version__
@@ -71,8 +72,11 @@ def _terminal_key_name(vault_id: str) -> str:
     return f"vault-{vault_id}"
 
 
-def _role_mac(data_key: bytes, name: str, role: str, removed: datetime | None) -> str:
-    key = crypto.hkdf(data_key, "caseward roles v1")
+def _role_mac(integrity_key: bytes, name: str, role: str, removed: datetime | None) -> str:
+    # Keyed by the vault's integrity key (kept inside the encrypted database), not by the data
+    # key: a rekey then never has to rewrite user rows, so a crash during one cannot leave roles
+    # signed under a key the database does not use.
+    key = crypto.hkdf(integrity_key, "caseward roles v1")
     return crypto.mac(key, f"{name}|{role}|{removed.isoformat() if removed else ''}".encode())
 
 
@@ -212,48 +216,109 @@ class Vault:
         )
 
     def checkpoint_audit(self) -> None:
-        """Record the audit chain's head and count in the key file (catches truncation)."""
+        """Record the audit chain's head and count in the key file (catches truncation).
+
+        The checkpoint only ever moves forward along the chain it recorded: if the row it names
+        is gone or different (a truncation, an edit), or the key file fails its MAC, it is left
+        as it is so that `audit verify` keeps reporting the problem instead of a later write
+        signing it away."""
         if self._read_engine is None:
             return
         with self._read_engine.connect() as conn:
             row = conn.execute(
                 text("SELECT id, hash FROM audit_entry ORDER BY id DESC LIMIT 1")
             ).first()
-        count, head = (int(row[0]), str(row[1])) if row else (0, "")
-        if count == self.keyfile.audit_count and head == self.keyfile.audit_head:
-            return
-        if count < self.keyfile.audit_count:
-            # Never move the checkpoint backwards: that would hide a truncation.
-            return
-        self.keyfile.audit_count, self.keyfile.audit_head = count, head
-        self.save_keyfile()
+            count, head = (int(row[0]), str(row[1])) if row else (0, "")
+            if count == self.keyfile.audit_count and head == self.keyfile.audit_head:
+                return
 
-    def save_keyfile(self) -> None:
-        self.keyfile.sign(self.data_key)
-        keyfile.save(keyfile_path(self.path), self.keyfile)
-        self.keyfile_trusted = True
+            def advance(kf: keyfile.KeyFile, trusted: bool) -> bool:
+                if not trusted or count <= kf.audit_count:
+                    return False
+                if kf.audit_count > 0:
+                    at_checkpoint = conn.execute(
+                        text("SELECT hash FROM audit_entry WHERE id = :id"),
+                        {"id": kf.audit_count},
+                    ).scalar()
+                    if at_checkpoint != kf.audit_head:
+                        return False
+                kf.audit_count, kf.audit_head = count, head
+                return True
+
+            self._update_keyfile(advance)
+
+    def _update_keyfile(
+        self, change: Callable[[keyfile.KeyFile, bool], bool], *, require_trust: bool = False
+    ) -> None:
+        """Read the key file from disk under its lock, apply `change(kf, trusted)`, and write it
+        back if it returns True; signed only if it was trusted (an edited key file is never
+        re-signed). Other processes' changes (slots, checkpoints) are kept."""
+        data_key = self.data_key
+        kpath = keyfile_path(self.path)
+        with keyfile.locked(kpath):
+            current = keyfile.load(kpath)
+            trusted = current.vault_id == self.keyfile.vault_id and current.verify(data_key)
+            if require_trust and not trusted:
+                raise IntegrityError(
+                    "The key file beside the vault was changed outside this session (another "
+                    "rekey, or an edit), so it was left untouched. Lock and unlock again; if "
+                    "this persists, run 'caseward audit verify' and ask an admin to rekey."
+                )
+            if not change(current, trusted):
+                return
+            if trusted:
+                current.sign(data_key)
+            keyfile.save(kpath, current)
+        self.keyfile = current
+        self.keyfile_trusted = trusted
 
     # -- key operations -------------------------------------------------------------------
     def terminal_secret(self) -> bytes:
         return _terminal_secret(self.keyfile, self.secret_store)
 
+    def check_keyfile(self) -> None:
+        """Raise IntegrityError if the key file on disk no longer verifies under this vault's
+        key: call before a change that will also rewrite a slot, so that it is refused whole."""
+        self._update_keyfile(lambda _kf, _trusted: False, require_trust=True)
+
     def set_passphrase(self, user: str, passphrase: str) -> None:
-        self.keyfile.set_slot(user, passphrase, self.data_key, self.terminal_secret())
-        self.save_keyfile()
+        """Rewrite one user's slot (the database is not touched)."""
+        # Derive outside the lock: Argon2id takes a noticeable fraction of a second.
+        scratch = keyfile.KeyFile(self.keyfile.vault_id, self.keyfile.terminal_bound)
+        scratch.set_slot(user, passphrase, self.data_key, self.terminal_secret())
+        slot = scratch.slots[user]
+
+        def put(kf: keyfile.KeyFile, _trusted: bool) -> bool:
+            kf.slots[user] = slot
+            kf.failures.pop(user, None)
+            return True
+
+        self._update_keyfile(put, require_trust=True)
 
     def remove_slot(self, user: str) -> None:
-        self.keyfile.slots.pop(user, None)
-        self.keyfile.failures.pop(user, None)
-        self.save_keyfile()
+        def drop(kf: keyfile.KeyFile, _trusted: bool) -> bool:
+            kf.slots.pop(user, None)
+            kf.failures.pop(user, None)
+            return True
+
+        self._update_keyfile(drop, require_trust=True)
+
+    def clear_failures(self, user: str) -> None:
+        def clear(kf: keyfile.KeyFile, _trusted: bool) -> bool:
+            return kf.failures.pop(user, None) is not None
+
+        self._update_keyfile(clear)
 
     def role_mac(self, name: str, role: str, removed: datetime | None) -> str:
-        return _role_mac(self.data_key, name, role, removed)
+        return _role_mac(self.integrity_key, name, role, removed)
 
     def rekey(self, passphrase: str) -> str:
         """New data key; every other slot and every old recovery key stop working.
 
-        Crash-safe: the new key file is written as `.pending` before the database is rekeyed,
-        and unlock tries it when the current key file no longer opens the database."""
+        Crash-safe: the new key file is written as `.pending` before the database is rekeyed
+        (one SQLite transaction), and unlock tries it when the current key file no longer opens
+        the database. Nothing else in the database depends on the data key, so a crash at any
+        point leaves a vault that opens with the old key file or with the new one."""
         new_key = secrets.token_bytes(crypto.KEY_BYTES)
         pending = keyfile.KeyFile(
             vault_id=self.keyfile.vault_id, terminal_bound=self.keyfile.terminal_bound
@@ -267,9 +332,6 @@ class Vault:
                 "vault.rekey",
                 detail={"slots_dropped": dropped},
             )
-            # Role MACs are keyed by the data key: re-sign them in the same change.
-            for user in s.scalars(select(User)):
-                user.role_mac = _role_mac(new_key, user.name, user.role, user.removed_at)
         with self.read() as s:
             last = s.execute(select(AuditEntry.id, AuditEntry.hash).order_by(
                 AuditEntry.id.desc()).limit(1)).first()
@@ -279,14 +341,16 @@ class Vault:
         assert self._read_engine is not None and self._write_engine is not None
         self._read_engine.dispose()
         self._write_engine.dispose()
+        self._read_engine = self._write_engine = None
         conn = raw_connection(self.path, self.data_key)
         try:
             conn.execute(f"PRAGMA rekey = \"x'{new_key.hex()}'\"")
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         finally:
             conn.close()
-        os.replace(_pending_path(self.path), keyfile_path(self.path))
-        keyfile.fsync_dir(self.path.parent)
+        with keyfile.locked(keyfile_path(self.path)):
+            os.replace(_pending_path(self.path), keyfile_path(self.path))
+            keyfile.fsync_dir(self.path.parent)
         self.keyfile = pending
         self._key = bytearray(new_key)
         self._read_engine = make_engine(self.path, new_key)
@@ -309,7 +373,8 @@ class Vault:
         return problems
 
     def backup(self, out: Path) -> None:
-        """A consistent, encrypted copy (SQLite backup API, same key) and its key file."""
+        """A consistent, encrypted copy (SQLite backup API, same key) and its key file, whose
+        audit checkpoint is the copy's own (so the copy verifies on its own)."""
         if out.exists():
             raise BadInput(f"{out.name} already exists; choose a new name.")
         if not out.parent.is_dir():
@@ -322,6 +387,9 @@ class Vault:
                 src.backup(dst)
                 dst.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
                 dst.execute("PRAGMA journal_mode = DELETE").fetchall()
+                tail = dst.execute(
+                    "SELECT id, hash FROM audit_entry ORDER BY id DESC LIMIT 1"
+                ).fetchone()
             finally:
                 dst.close()
         except BaseException:
@@ -333,10 +401,18 @@ class Vault:
             src.close()
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        self.checkpoint_audit()
+        kpath = keyfile_path(self.path)
+        with keyfile.locked(kpath):
+            copy = keyfile.load(kpath)
+        trusted = copy.verify(self.data_key)
+        copy.failures = {}
+        copy.audit_count, copy.audit_head = (int(tail[0]), str(tail[1])) if tail else (0, "")
+        if trusted:
+            copy.sign(self.data_key)  # an untrusted key file stays untrusted in the copy
+        keyfile.save(keyfile_path(out), copy)
         os.replace(tmp, out)
         keyfile.fsync_dir(out.parent)
-        self.checkpoint_audit()
-        keyfile.write_atomic(keyfile_path(out), keyfile_path(self.path).read_bytes())
 
 
 def _jsonable(value: Any) -> Any:
@@ -502,7 +578,7 @@ def create_vault(
                         name=admin,
                         display_name=admin,
                         role=Role.ADMIN.value,
-                        role_mac=_role_mac(data_key, admin, Role.ADMIN.value, None),
+                        role_mac=_role_mac(integrity, admin, Role.ADMIN.value, None),
                         created_by=admin,
                     )
                 )
@@ -527,9 +603,12 @@ def create_vault(
         finally:
             engine.dispose()
         kf.set_slot(admin, passphrase, data_key, terminal, kdf)
-        keyfile.save(kpath, kf)
+        kf.sign(data_key)
+        with keyfile.locked(kpath):
+            keyfile.save(kpath, kf)
     except BaseException:
-        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), kpath):
+        lock = kpath.with_name(kpath.name + ".lock")
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), kpath, lock):
             with contextlib.suppress(OSError):
                 leftover.unlink()
         if bind_to_terminal:
@@ -570,8 +649,12 @@ def unlock_vault(
     except BadInput as exc:
         raise VaultDamaged(str(exc)) from exc
     if data_key is None:
-        count = kf.record_failure(user, now())
-        keyfile.save(kpath, kf)
+        with keyfile.locked(kpath):
+            # Re-read: another process may have changed the file while Argon2id ran.
+            with contextlib.suppress(VaultDamaged):
+                kf = keyfile.load(kpath)
+            count = kf.record_failure(user, now())
+            keyfile.save(kpath, kf)
         wait = kf.retry_after(user, now())
         hint = f" Wait {int(wait + 0.999)} s before the next try." if wait else ""
         raise WrongPassphraseOrDamaged(
@@ -579,16 +662,29 @@ def unlock_vault(
         )
     try:
         _open_database(path, data_key)
-    except VaultDamaged:
+    except VaultDamaged as exc:
         # A rekey may have stopped between changing the database and replacing the key file.
-        if not pending.exists():
+        pkf = keyfile.load(pending) if pending.exists() else None
+        if pkf is None or user not in pkf.slots:
+            if pkf is not None:
+                raise VaultOpenError(
+                    f"The vault was rekeyed and the key slot for {user!r} was retired. Ask an "
+                    "admin to set a new passphrase for you (caseward user passwd)."
+                ) from exc
+            if exc.args and "could not be read with its key" in str(exc.args[0]):
+                raise VaultDamaged(
+                    "The key file opened, but its key does not open the vault file: the key "
+                    "file is an old copy (from before a rekey, or from another vault) or the "
+                    "vault file is damaged. Restore both files from the same backup, or open "
+                    "the vault with its recovery key. Nothing was changed."
+                ) from exc
             raise
-        pkf = keyfile.load(pending)
-        pkey = pkf.open_slot(user, passphrase, terminal) if user in pkf.slots else None
+        pkey = pkf.open_slot(user, passphrase, terminal)
         if pkey is None:
             raise
         _open_database(path, pkey)
-        os.replace(pending, kpath)
+        with keyfile.locked(kpath):
+            os.replace(pending, kpath)
         kf, data_key = pkf, pkey
     else:
         with contextlib.suppress(OSError):
@@ -600,7 +696,7 @@ def unlock_vault(
             account = s.scalars(select(User).where(User.name == user)).first()
             if account is None or account.removed_at is not None:
                 raise UnknownUser(f"There is no active account named {user!r} on this vault.")
-            if account.role_mac != _role_mac(data_key, account.name, account.role, None):
+            if account.role_mac != vault.role_mac(account.name, account.role, None):
                 raise IntegrityError(
                     f"The role recorded for {user!r} fails its integrity check; the vault was "
                     "altered outside Caseward. Ask a supervisor to run 'caseward audit verify'."
@@ -617,12 +713,17 @@ def unlock_vault(
                 )
             vault.audit(s, Category.SECURITY, "unlock", entity="user", ref=user)
             account.last_login_at = utcnow()
+    except SQLAlchemyDatabaseError as exc:
+        vault.lock()
+        raise VaultDamaged(
+            "The vault file is damaged (a page failed its integrity check). Restore it from a "
+            "backup; nothing was changed."
+        ) from exc
     except BaseException:
         vault.lock()
         raise
     if failures:
-        kf.failures.pop(user, None)
-        vault.save_keyfile()
+        vault.clear_failures(user)
     return vault
 
 
@@ -664,15 +765,23 @@ def recover_vault(
     terminal = b""
     if bind_to_terminal:
         if not secret_store.info().secure:
-            raise ValidationError("terminal binding", "no secure keyring is available")
+            raise ValidationError(
+                "terminal binding",
+                "no secure keyring is available; recover with --no-terminal-binding",
+            )
         terminal = secrets.token_bytes(32)
         secret_store.put(_terminal_key_name(vault_id), terminal)
     kf.set_slot(user, new_passphrase, data_key, terminal)
+    kf.sign(data_key)
     kpath = keyfile_path(path)
-    if kpath.exists():
-        keyfile.write_atomic(
-            kpath.with_name(kpath.name + f".replaced-{int(time.time())}"), kpath.read_bytes()
-        )
+    with keyfile.locked(kpath):
+        if kpath.exists():
+            keyfile.write_atomic(
+                kpath.with_name(kpath.name + f".replaced-{int(time.time())}"), kpath.read_bytes()
+            )
+        keyfile.save(kpath, kf)
+        with contextlib.suppress(OSError):
+            _pending_path(path).unlink()
     vault = Vault(path, kf, data_key, Actor(user, Role.ADMIN), secret_store)
     with vault.write() as s:
         vault.audit(
@@ -683,5 +792,4 @@ def recover_vault(
             ref=user,
             detail={"terminal_bound": bind_to_terminal},
         )
-    vault.save_keyfile()
     return vault

@@ -36,6 +36,123 @@ def upgrade() -> None:
     op.create_index("ix_audit_entry_category", "audit_entry", ["category", "at"], unique=False)
     op.create_index("ix_audit_entry_ref", "audit_entry", ["entity", "ref"], unique=False)
     op.create_table(
+        "institution",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("name_key", sa.String(length=200), nullable=False),
+        sa.Column("type", sa.String(length=32), nullable=False),
+        sa.Column("area", sa.String(length=100), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_institution")),
+        sa.UniqueConstraint("name_key", name=op.f("uq_institution_name_key")),
+    )
+    op.create_table(
+        "intel_entry",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("ref", sa.String(length=16), nullable=False),
+        sa.Column("received_on", sa.Date(), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("source_evaluation", sa.String(length=1), nullable=False),
+        sa.Column("intelligence_assessment", sa.String(length=1), nullable=False),
+        sa.Column("handling", sa.String(length=1), nullable=False),
+        sa.Column("conditions", sa.Text(), nullable=False),
+        sa.Column("source_reference", sa.String(length=200), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(), nullable=False),
+        sa.Column("recorded_by", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_intel_entry")),
+        sa.UniqueConstraint("ref", name=op.f("uq_intel_entry_ref")),
+    )
+    op.create_index("ix_intel_entry_received", "intel_entry", ["received_on"], unique=False)
+    op.create_table(
+        "nominal",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("ref", sa.String(length=16), nullable=False),
+        sa.Column("surname", sa.String(length=100), nullable=False),
+        sa.Column("forenames", sa.String(length=150), nullable=False),
+        sa.Column("sort_name", sa.String(length=260), nullable=False),
+        sa.Column("dob", sa.Date(), nullable=True),
+        sa.Column("gender", sa.String(length=1), nullable=True),
+        sa.Column("pnc", sa.String(length=40), nullable=True),
+        sa.Column("pnc_norm", sa.String(length=16), nullable=True),
+        sa.Column("cro", sa.String(length=40), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=True),
+        sa.Column("establishment", sa.String(length=200), nullable=True),
+        sa.Column("release_date", sa.Date(), nullable=True),
+        sa.Column("risk_level", sa.String(length=8), nullable=True),
+        sa.Column("risk_rank", sa.Integer(), nullable=True),
+        sa.Column("rosh", sa.String(length=16), nullable=True),
+        sa.Column("mappa_category", sa.Integer(), nullable=True),
+        sa.Column("mappa_level", sa.Integer(), nullable=True),
+        sa.Column("nominal_manager", sa.String(length=200), nullable=True),
+        sa.Column("force", sa.String(length=200), nullable=True),
+        sa.Column("offence", sa.String(length=500), nullable=True),
+        sa.Column("notification_end", sa.Date(), nullable=True),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("sentence_date", sa.Date(), nullable=True),
+        sa.Column("sed", sa.Date(), nullable=True),
+        sa.Column("led", sa.Date(), nullable=True),
+        sa.Column("crd", sa.Date(), nullable=True),
+        sa.Column("ard", sa.Date(), nullable=True),
+        sa.Column("ped", sa.Date(), nullable=True),
+        sa.Column("npd", sa.Date(), nullable=True),
+        sa.Column("tused", sa.Date(), nullable=True),
+        sa.Column("hdced", sa.Date(), nullable=True),
+        sa.Column("prrd", sa.Date(), nullable=True),
+        sa.Column("notification_start", sa.Date(), nullable=True),
+        sa.Column("retention_group", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_by", sa.String(length=64), nullable=False),
+        sa.Column("merged_into_id", sa.Integer(), nullable=True),
+        sa.Column("merged_at", sa.DateTime(), nullable=True),
+        sa.Column("erased", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["merged_into_id"], ["nominal.id"], name=op.f("fk_nominal_merged_into_id_nominal")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_nominal")),
+        sa.UniqueConstraint("ref", name=op.f("uq_nominal_ref")),
+    )
+    op.create_index("ix_nominal_live_dob", "nominal", ["merged_into_id", "dob", "id"], unique=False)
+    op.create_index(
+        "ix_nominal_live_establishment",
+        "nominal",
+        ["merged_into_id", "establishment", "sort_name"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_nominal_live_force", "nominal", ["merged_into_id", "force", "sort_name"], unique=False
+    )
+    op.create_index(
+        "ix_nominal_live_manager",
+        "nominal",
+        ["merged_into_id", "nominal_manager", "sort_name"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_nominal_live_pnc", "nominal", ["merged_into_id", "pnc_norm", "id"], unique=False
+    )
+    op.create_index(
+        "ix_nominal_live_release", "nominal", ["merged_into_id", "release_date", "id"], unique=False
+    )
+    op.create_index(
+        "ix_nominal_live_risk",
+        "nominal",
+        ["merged_into_id", "risk_rank", "sort_name"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_nominal_live_sort_name", "nominal", ["merged_into_id", "sort_name", "id"], unique=False
+    )
+    op.create_index(
+        "ix_nominal_live_status", "nominal", ["merged_into_id", "status", "sort_name"], unique=False
+    )
+    op.create_index(
+        "ix_nominal_live_updated", "nominal", ["merged_into_id", "updated_at", "id"], unique=False
+    )
+    op.create_index("ix_nominal_pnc_norm", "nominal", ["pnc_norm"], unique=False)
+    op.create_table(
         "reference_data",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=64), nullable=False),
@@ -87,6 +204,541 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_vault_meta")),
+    )
+    op.create_table(
+        "civil_order",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("nominal_id", sa.Integer(), nullable=False),
+        sa.Column("order_type", sa.String(length=32), nullable=False),
+        sa.Column("start_date", sa.Date(), nullable=False),
+        sa.Column("end_date", sa.Date(), nullable=False),
+        sa.Column("conditions", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("rule_text", sa.Text(), nullable=False),
+        sa.Column("reference", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["nominal_id"],
+            ["nominal.id"],
+            name=op.f("fk_civil_order_nominal_id_nominal"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_civil_order")),
+    )
+    op.create_index("ix_civil_order_end", "civil_order", ["end_date"], unique=False)
+    op.create_index("ix_civil_order_nominal", "civil_order", ["nominal_id"], unique=False)
+    op.create_table(
+        "contact",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("nominal_id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("contact_type", sa.String(length=32), nullable=False),
+        sa.Column("officer", sa.String(length=128), nullable=False),
+        sa.Column("outcome", sa.String(length=32), nullable=False),
+        sa.Column("notes", sa.Text(), nullable=False),
+        sa.Column("next_planned", sa.Date(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["nominal_id"],
+            ["nominal.id"],
+            name=op.f("fk_contact_nominal_id_nominal"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_contact")),
+    )
+    op.create_index("ix_contact_at", "contact", ["at"], unique=False)
+    op.create_index("ix_contact_nominal_at", "contact", ["nominal_id", "at"], unique=False)
+    op.create_table(
+        "contact_plan",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("nominal_id", sa.Integer(), nullable=False),
+        sa.Column("basis_status", sa.String(length=16), nullable=True),
+        sa.Column("basis_risk", sa.String(length=16), nullable=True),
+        sa.Column("table_version", sa.String(length=32), nullable=False),
+        sa.Column("table_days", sa.Integer(), nullable=True),
+        sa.Column("override_days", sa.Integer(), nullable=True),
+        sa.Column("override_reason", sa.Text(), nullable=False),
+        sa.Column("frequency_days", sa.Integer(), nullable=True),
+        sa.Column("start_date", sa.Date(), nullable=False),
+        sa.Column("last_contact_at", sa.DateTime(), nullable=True),
+        sa.Column("next_planned", sa.Date(), nullable=True),
+        sa.Column("next_due", sa.Date(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["nominal_id"],
+            ["nominal.id"],
+            name=op.f("fk_contact_plan_nominal_id_nominal"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_contact_plan")),
+        sa.UniqueConstraint("nominal_id", name=op.f("uq_contact_plan_nominal_id")),
+    )
+    op.create_index(
+        "ix_contact_plan_next_due", "contact_plan", ["next_due", "nominal_id"], unique=False
+    )
+    op.create_table(
+        "duplicate_dismissal",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("a_id", sa.Integer(), nullable=False),
+        sa.Column("b_id", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("dismissed_by", sa.String(length=64), nullable=False),
+        sa.Column("dismissed_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["a_id"], ["nominal.id"], name=op.f("fk_duplicate_dismissal_a_id_nominal")
+        ),
+        sa.ForeignKeyConstraint(
+            ["b_id"], ["nominal.id"], name=op.f("fk_duplicate_dismissal_b_id_nominal")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_duplicate_dismissal")),
+    )
+    op.create_index(
+        "ix_duplicate_dismissal_ab", "duplicate_dismissal", ["a_id", "b_id"], unique=True
+    )
+    op.create_table(
+        "duplicate_pair",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("a_id", sa.Integer(), nullable=False),
+        sa.Column("b_id", sa.Integer(), nullable=False),
+        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("reasons", sa.Text(), nullable=False),
+        sa.Column("computed_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["a_id"], ["nominal.id"], name=op.f("fk_duplicate_pair_a_id_nominal")
+        ),
+        sa.ForeignKeyConstraint(
+            ["b_id"], ["nominal.id"], name=op.f("fk_duplicate_pair_b_id_nominal")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_duplicate_pair")),
+    )
+    op.create_index("ix_duplicate_pair_ab", "duplicate_pair", ["a_id", "b_id"], unique=True)
+    op.create_index("ix_duplicate_pair_b", "duplicate_pair", ["b_id"], unique=False)
+    op.create_index("ix_duplicate_pair_score", "duplicate_pair", ["score"], unique=False)
+    op.create_table(
+        "intel_institution",
+        sa.Column("intel_id", sa.Integer(), nullable=False),
+        sa.Column("institution_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["institution_id"],
+            ["institution.id"],
+            name=op.f("fk_intel_institution_institution_id_institution"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["intel_id"], ["intel_entry.id"], name=op.f("fk_intel_institution_intel_id_intel_entry")
+        ),
+        sa.PrimaryKeyConstraint("intel_id", "institution_id", name=op.f("pk_intel_institution")),
+    )
+    op.create_index(
+        "ix_intel_institution_institution", "intel_institution", ["institution_id"], unique=False
+    )
+    op.create_table(
+        "nominal_address",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("nominal_id", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("postcode", sa.String(length=16), nullable=False),
+        sa.Column("date_from", sa.Date(), nullable=True),
+        sa.Column("date_to", sa.Date(), nullable=True),
+        sa.Column("source", sa.String(length=64), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["nominal_id"], ["nominal.id"], name=op.f("fk_nominal_address_nominal_id_nominal")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_nominal_address")),
+    )
+    op.create_index(
+        "ix_nominal_address_nominal", "nominal_address", ["nominal_id", "position"], unique=False
+    )
+    op.create_table(
+        "nominal_alias",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("nominal_id", sa.Integer(), nullable=False),
+        sa.Column("surname", sa.String(length=100), nullable=False),
+        sa.Column("forenames", sa.String(length=150), nullable=False),
+        sa.Column("dob", sa.Date(), nullable=True),
+        sa.Column("source", sa.String(length=64), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["nominal_id"], ["nominal.id"], name=op.f("fk_nominal_alias_nominal_id_nominal")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_nominal_alias")),
+    )
+    op.create_index(
+        "ix_nominal_alias_nominal", "nominal_alias", ["nominal_id", "position"], unique=False
+    )
+    op.create_table(
+        "nominal_identifier",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("nominal_id", sa.Integer(), nullable=False),
+        sa.Column("type", sa.String(length=16), nullable=False),
+        sa.Column("value", sa.String(length=64), nullable=False),
+        sa.Column("value_norm", sa.String(length=64), nullable=False),
+        sa.Column("source", sa.String(length=64), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["nominal_id"], ["nominal.id"], name=op.f("fk_nominal_identifier_nominal_id_nominal")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_nominal_identifier")),
+    )
+    op.create_index(
+        "ix_nominal_identifier_nominal",
+        "nominal_identifier",
+        ["nominal_id", "position"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_nominal_identifier_value", "nominal_identifier", ["type", "value_norm"], unique=False
+    )
+    op.create_table(
+        "nominal_pathway",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("nominal_id", sa.Integer(), nullable=False),
+        sa.Column("pathway", sa.String(length=48), nullable=False),
+        sa.Column("need_level", sa.String(length=16), nullable=False),
+        sa.Column("interventions", sa.Text(), nullable=False),
+        sa.Column("providers", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("start_date", sa.Date(), nullable=True),
+        sa.Column("end_date", sa.Date(), nullable=True),
+        sa.Column("notes", sa.Text(), nullable=False),
+        sa.Column("reference_version", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["nominal_id"],
+            ["nominal.id"],
+            name=op.f("fk_nominal_pathway_nominal_id_nominal"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_nominal_pathway")),
+    )
+    op.create_index("ix_nominal_pathway_nominal", "nominal_pathway", ["nominal_id"], unique=False)
+    op.create_index(
+        "ix_nominal_pathway_pathway", "nominal_pathway", ["pathway", "status"], unique=False
+    )
+    op.create_table(
+        "notification_requirement",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("nominal_id", sa.Integer(), nullable=False),
+        sa.Column("start_date", sa.Date(), nullable=False),
+        sa.Column("sentence_months", sa.Integer(), nullable=True),
+        sa.Column("life", sa.Integer(), nullable=False),
+        sa.Column("period_years", sa.Integer(), nullable=False),
+        sa.Column("rule_text", sa.Text(), nullable=False),
+        sa.Column("end_date", sa.Date(), nullable=False),
+        sa.Column("last_notified", sa.Date(), nullable=True),
+        sa.Column("next_due", sa.Date(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("notes", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["nominal_id"],
+            ["nominal.id"],
+            name=op.f("fk_notification_requirement_nominal_id_nominal"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_requirement")),
+    )
+    op.create_index(
+        "ix_notification_requirement_end", "notification_requirement", ["end_date"], unique=False
+    )
+    op.create_index(
+        "ix_notification_requirement_next_due",
+        "notification_requirement",
+        ["next_due"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_notification_requirement_nominal",
+        "notification_requirement",
+        ["nominal_id"],
+        unique=False,
+    )
+    op.create_table(
+        "person",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("surname", sa.String(length=200), nullable=False),
+        sa.Column("forenames", sa.String(length=200), nullable=False),
+        sa.Column("dob", sa.Date(), nullable=True),
+        sa.Column("nominal_id", sa.Integer(), nullable=True),
+        sa.Column("surname_key", sa.String(length=32), nullable=False),
+        sa.Column("forename_key", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["nominal_id"], ["nominal.id"], name=op.f("fk_person_nominal_id_nominal")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_person")),
+    )
+    op.create_index("ix_person_dob", "person", ["dob"], unique=False)
+    op.create_index("ix_person_forename_key", "person", ["forename_key"], unique=False)
+    op.create_index("ix_person_nominal", "person", ["nominal_id"], unique=False)
+    op.create_index("ix_person_surname_key", "person", ["surname_key"], unique=False)
+    op.create_table(
+        "civil_order_review",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=False),
+        sa.Column("nominal_id", sa.Integer(), nullable=False),
+        sa.Column("due_date", sa.Date(), nullable=False),
+        sa.Column("done_on", sa.Date(), nullable=True),
+        sa.Column("outcome", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["nominal_id"],
+            ["nominal.id"],
+            name=op.f("fk_civil_order_review_nominal_id_nominal"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"],
+            ["civil_order.id"],
+            name=op.f("fk_civil_order_review_order_id_civil_order"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_civil_order_review")),
+    )
+    op.create_index("ix_civil_order_review_due", "civil_order_review", ["due_date"], unique=False)
+    op.create_index("ix_civil_order_review_order", "civil_order_review", ["order_id"], unique=False)
+    op.create_table(
+        "intel_person",
+        sa.Column("intel_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["intel_id"], ["intel_entry.id"], name=op.f("fk_intel_person_intel_id_intel_entry")
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["person.id"], name=op.f("fk_intel_person_person_id_person")
+        ),
+        sa.PrimaryKeyConstraint("intel_id", "person_id", name=op.f("pk_intel_person")),
+    )
+    op.create_index("ix_intel_person_person", "intel_person", ["person_id"], unique=False)
+    op.create_table(
+        "notification_event",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("requirement_id", sa.Integer(), nullable=False),
+        sa.Column("nominal_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=24), nullable=False),
+        sa.Column("event_date", sa.Date(), nullable=False),
+        sa.Column("departure_date", sa.Date(), nullable=True),
+        sa.Column("due_date", sa.Date(), nullable=False),
+        sa.Column("notified_on", sa.Date(), nullable=True),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["nominal_id"],
+            ["nominal.id"],
+            name=op.f("fk_notification_event_nominal_id_nominal"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["requirement_id"],
+            ["notification_requirement.id"],
+            name=op.f("fk_notification_event_requirement_id_notification_requirement"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_event")),
+    )
+    op.create_index("ix_notification_event_due", "notification_event", ["due_date"], unique=False)
+    op.create_index(
+        "ix_notification_event_requirement", "notification_event", ["requirement_id"], unique=False
+    )
+    op.create_table(
+        "referral",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("ref", sa.String(length=16), nullable=False),
+        sa.Column("received_at", sa.DateTime(), nullable=False),
+        sa.Column("received_on", sa.Date(), nullable=False),
+        sa.Column("received_month", sa.String(length=7), nullable=False),
+        sa.Column("referrer_name", sa.String(length=200), nullable=False),
+        sa.Column("referrer_organisation", sa.String(length=200), nullable=False),
+        sa.Column("source_sector", sa.String(length=32), nullable=False),
+        sa.Column("concern_type", sa.String(length=48), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("age_at_referral", sa.Integer(), nullable=True),
+        sa.Column("area", sa.String(length=100), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("immediate_risk", sa.Boolean(), nullable=False),
+        sa.Column("stage", sa.String(length=16), nullable=False),
+        sa.Column("target_due", sa.Date(), nullable=False),
+        sa.Column("target_working_days", sa.Integer(), nullable=False),
+        sa.Column("decided_on", sa.Date(), nullable=True),
+        sa.Column("outcome", sa.String(length=48), nullable=True),
+        sa.Column("signposted_to", sa.String(length=32), nullable=True),
+        sa.Column("outcome_on", sa.Date(), nullable=True),
+        sa.Column("closed_on", sa.Date(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_by", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["person.id"], name=op.f("fk_referral_person_id_person")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_referral")),
+        sa.UniqueConstraint("ref", name=op.f("uq_referral_ref")),
+    )
+    op.create_index("ix_referral_closed", "referral", ["closed_on"], unique=False)
+    op.create_index(
+        "ix_referral_concern", "referral", ["concern_type", "received_on"], unique=False
+    )
+    op.create_index("ix_referral_person", "referral", ["person_id"], unique=False)
+    op.create_index(
+        "ix_referral_queue", "referral", ["stage", "immediate_risk", "target_due"], unique=False
+    )
+    op.create_index("ix_referral_received_on", "referral", ["received_on"], unique=False)
+    op.create_index(
+        "ix_referral_sector", "referral", ["source_sector", "received_on"], unique=False
+    )
+    op.create_table(
+        "intel_referral",
+        sa.Column("intel_id", sa.Integer(), nullable=False),
+        sa.Column("referral_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["intel_id"], ["intel_entry.id"], name=op.f("fk_intel_referral_intel_id_intel_entry")
+        ),
+        sa.ForeignKeyConstraint(
+            ["referral_id"], ["referral.id"], name=op.f("fk_intel_referral_referral_id_referral")
+        ),
+        sa.PrimaryKeyConstraint("intel_id", "referral_id", name=op.f("pk_intel_referral")),
+    )
+    op.create_index("ix_intel_referral_referral", "intel_referral", ["referral_id"], unique=False)
+    op.create_table(
+        "ndm_decision",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("referral_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("information", sa.Text(), nullable=False),
+        sa.Column("assessment", sa.Text(), nullable=False),
+        sa.Column("powers", sa.Text(), nullable=False),
+        sa.Column("options", sa.Text(), nullable=False),
+        sa.Column("action", sa.Text(), nullable=False),
+        sa.Column("code_of_ethics", sa.Text(), nullable=False),
+        sa.Column("decision", sa.Text(), nullable=False),
+        sa.Column("rationale", sa.Text(), nullable=False),
+        sa.Column("necessity", sa.Text(), nullable=False),
+        sa.Column("proportionality", sa.Text(), nullable=False),
+        sa.Column("decision_maker", sa.String(length=200), nullable=False),
+        sa.Column("decided_on", sa.Date(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(), nullable=False),
+        sa.Column("recorded_by", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["referral_id"], ["referral.id"], name=op.f("fk_ndm_decision_referral_id_referral")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ndm_decision")),
+    )
+    op.create_index(
+        "ix_ndm_decision_referral", "ndm_decision", ["referral_id", "decided_on"], unique=False
+    )
+    op.create_table(
+        "referral_institution",
+        sa.Column("referral_id", sa.Integer(), nullable=False),
+        sa.Column("institution_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["institution_id"],
+            ["institution.id"],
+            name=op.f("fk_referral_institution_institution_id_institution"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["referral_id"],
+            ["referral.id"],
+            name=op.f("fk_referral_institution_referral_id_referral"),
+        ),
+        sa.PrimaryKeyConstraint(
+            "referral_id", "institution_id", name=op.f("pk_referral_institution")
+        ),
+    )
+    op.create_index(
+        "ix_referral_institution_inst",
+        "referral_institution",
+        ["institution_id", "referral_id"],
+        unique=False,
+    )
+    op.create_table(
+        "referral_note",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("referral_id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("added_at", sa.DateTime(), nullable=False),
+        sa.Column("added_by", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["referral_id"], ["referral.id"], name=op.f("fk_referral_note_referral_id_referral")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_referral_note")),
+    )
+    op.create_index("ix_referral_note_referral", "referral_note", ["referral_id"], unique=False)
+    op.create_table(
+        "referral_review",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("referral_id", sa.Integer(), nullable=False),
+        sa.Column("months", sa.Integer(), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("done_on", sa.Date(), nullable=True),
+        sa.Column("done_by", sa.String(length=64), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["referral_id"], ["referral.id"], name=op.f("fk_referral_review_referral_id_referral")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_referral_review")),
+    )
+    op.create_index(
+        "ix_referral_review_due", "referral_review", ["done_on", "due_on"], unique=False
+    )
+    op.create_index("ix_referral_review_referral", "referral_review", ["referral_id"], unique=False)
+    op.create_table(
+        "vaf_assessment",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("referral_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("template_version", sa.String(length=32), nullable=False),
+        sa.Column("factors", sa.Text(), nullable=False),
+        sa.Column("threat", sa.String(length=8), nullable=False),
+        sa.Column("threat_rationale", sa.Text(), nullable=False),
+        sa.Column("risk", sa.String(length=8), nullable=False),
+        sa.Column("risk_rationale", sa.Text(), nullable=False),
+        sa.Column("vulnerability", sa.String(length=8), nullable=False),
+        sa.Column("vulnerability_rationale", sa.Text(), nullable=False),
+        sa.Column("change_reason", sa.Text(), nullable=False),
+        sa.Column("assessed_on", sa.Date(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(), nullable=False),
+        sa.Column("recorded_by", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["referral_id"], ["referral.id"], name=op.f("fk_vaf_assessment_referral_id_referral")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_vaf_assessment")),
+        sa.UniqueConstraint("referral_id", "version", name="referral_version"),
+    )
+    op.create_table(
+        "gateway_assessment",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("referral_id", sa.Integer(), nullable=False),
+        sa.Column("checks", sa.Text(), nullable=False),
+        sa.Column("ct_risk", sa.String(length=8), nullable=False),
+        sa.Column("immediate_risk", sa.Boolean(), nullable=False),
+        sa.Column("criminality", sa.Boolean(), nullable=False),
+        sa.Column("refer_to_pursue", sa.Boolean(), nullable=False),
+        sa.Column("notes", sa.Text(), nullable=False),
+        sa.Column("decision_id", sa.Integer(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(), nullable=False),
+        sa.Column("recorded_by", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["decision_id"],
+            ["ndm_decision.id"],
+            name=op.f("fk_gateway_assessment_decision_id_ndm_decision"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["referral_id"],
+            ["referral.id"],
+            name=op.f("fk_gateway_assessment_referral_id_referral"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_gateway_assessment")),
+    )
+    op.create_index(
+        "ix_gateway_assessment_referral", "gateway_assessment", ["referral_id"], unique=False
+    )
+    op.execute(
+        "CREATE VIRTUAL TABLE nominal_search USING fts5(keys, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')"
     )
 
 

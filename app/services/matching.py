@@ -1,0 +1,611 @@
+"""Duplicate and reconciliation scoring of nominal records: blocking keys, pair scores, reasons."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+
+import jellyfish
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA, JaroWinkler
+
+from app.domain.names import canonical_tokens, fold, name_tokens
+from app.domain.pnc import Pnc, parse_pnc
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "MAX_BLOCK",
+    "CandidateStats",
+    "Match",
+    "PersonKey",
+    "blocking_keys",
+    "find_candidates",
+    "score_pair",
+]
+
+# Chosen on the labelled set in tests/services/test_matching.py: true duplicates of every kind
+# there score above 0.9 and the hard non-duplicates below 0.3, so 0.75 leaves margin both ways.
+# A name-only agreement (same name, no date of birth or identifier on one side) scores about
+# 0.73, just under: with 100,000 records such pairs are mostly namesakes.
+DEFAULT_THRESHOLD = 0.75
+
+# Largest block compared pairwise (at most 31,125 comparisons per block).
+MAX_BLOCK = 250
+
+
+@dataclass(frozen=True, slots=True)
+class PersonKey:
+    """What matching needs of one person; ``pnc`` is preferably already normalised."""
+
+    ref: str
+    surname: str
+    forenames: str
+    dob: date | None = None
+    pnc: str | None = None
+    cro: str | None = None
+    # (kind, value) pairs such as ("passport", "123456789"), ("nomis", "A1234BC").
+    identifiers: Sequence[tuple[str, str]] = ()
+    # (surname, forenames, date of birth) of each alias.
+    aliases: Sequence[tuple[str, str, date | None]] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A scored pair: ``score`` in 0..1 and the plain-English reasons for it."""
+
+    a: str
+    b: str
+    score: float
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class CandidateStats:
+    """What a candidate search did, for tests and benchmarks (counts, not timings)."""
+
+    people: int = 0
+    blocks: int = 0
+    comparisons: int = 0
+    oversized_blocks: int = 0
+    skipped_blocks: int = 0
+    largest_block_compared: int = 0
+
+
+# --- evidence weights (log-odds) -------------------------------------------------------------
+# Fellegi-Sunter style: each field adds evidence for or against; the sum goes through a logistic
+# function. Agreement on an identifier outweighs any name evidence; disagreement between two
+# valid PNC IDs outweighs a perfect name and date of birth (two people, not one).
+_BIAS = -4.0
+_W_FORENAME = {"same": 2.5, "first": 2.2, "partial": 1.5, "similar": 1.5, "middle": 0.5,
+               "initial": 0.0, "different": -3.0}
+_W_SURNAME = {"same": 2.5, "first": 2.2, "partial": 1.5, "similar": 1.5, "middle": 0.5,
+              "initial": 0.0, "different": -2.5}
+_W_SWAPPED = -0.3
+_W_DOB = {"same": 3.0, "swapped": 2.0, "digit": 1.5, "transposed": 1.0, "different": -3.5}
+_W_PNC_SAME = 6.0
+_W_PNC_LETTER = 2.0
+_W_PNC_DIFFERENT = -6.0
+_W_PNC_DIFFERENT_BAD_CHECK = -2.0
+_W_CRO_SAME = 5.0
+_W_CRO_DIFFERENT = -3.0
+_W_ID_SAME = 5.0
+# A person keeps one NOMIS ID for life; passports are renewed and prison numbers change with
+# each sentence, so those disagreeing says little.
+_W_ID_DIFFERENT = {"nomis": -3.0, "passport": -0.5, "prison_number": 0.0}
+_W_ID_DIFFERENT_DEFAULT = -0.5
+_ID_LABELS = {"nomis": "NOMIS ID", "passport": "passport number", "prison_number": "prison number"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Name:
+    surname: tuple[str, ...]
+    forenames: tuple[str, ...]
+    # Folded tokens as written: an initial is compared with what was written, since the
+    # canonical form can change the first letter (Omar -> umar).
+    surname_written: tuple[str, ...]
+    forenames_written: tuple[str, ...]
+    surname_folded: str
+    forenames_folded: str
+    surname_text: str
+    forenames_text: str
+    alias: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    ref: str
+    names: tuple[_Name, ...]
+    # (date, from an alias, the date as YYYYMMDD for digit comparisons)
+    dobs: tuple[tuple[date, bool, str], ...]
+    pnc: Pnc | None
+    pnc_ok: bool
+    pnc_text: str | None
+    cro: str | None
+    identifiers: dict[str, frozenset[str]]
+
+
+def _digits(d: date) -> str:
+    return f"{d.year:04d}{d.month:02d}{d.day:02d}"
+
+
+def _clean_id(value: str) -> str:
+    return "".join(ch for ch in value.upper() if ch.isalnum())
+
+
+def _clean_cro(value: str) -> str:
+    # CRO numbers are written NNNNNN/YYL with or without leading zeros on the serial.
+    text = "".join(ch for ch in value.upper() if ch.isalnum() or ch == "/")
+    serial, slash, rest = text.partition("/")
+    return (serial.lstrip("0") or "0") + slash + rest if slash else text
+
+
+# Names repeat heavily across a list (every Mohammed Khan), so their analysis is cached.
+@lru_cache(maxsize=262144)
+def _name(surname: str, forenames: str, alias: bool) -> _Name:
+    return _Name(
+        surname=tuple(canonical_tokens(surname)),
+        forenames=tuple(canonical_tokens(forenames)),
+        surname_written=tuple(name_tokens(surname)),
+        forenames_written=tuple(name_tokens(forenames)),
+        surname_folded=fold(surname),
+        forenames_folded=fold(forenames),
+        surname_text=" ".join(surname.split()),
+        forenames_text=" ".join(forenames.split()),
+        alias=alias,
+    )
+
+
+def _prepare(p: PersonKey) -> _Prepared:
+    names = [_name(p.surname, p.forenames, alias=False)]
+    dobs: list[tuple[date, bool, str]] = [(p.dob, False, _digits(p.dob))] if p.dob else []
+    for surname, forenames, dob in p.aliases:
+        alias = _name(surname or "", forenames or "", alias=True)
+        if (alias.surname or alias.forenames) and alias not in names:
+            names.append(alias)
+        if dob and all(dob != d for d, _a, _s in dobs):
+            dobs.append((dob, True, _digits(dob)))
+    pnc = parse_pnc(p.pnc) if p.pnc else None
+    identifiers: dict[str, set[str]] = defaultdict(set)
+    for kind, value in p.identifiers:
+        cleaned = _clean_id(value)
+        if cleaned:
+            identifiers[kind.strip().lower().replace(" ", "_")].add(cleaned)
+    return _Prepared(
+        ref=p.ref,
+        names=tuple(names),
+        dobs=tuple(dobs),
+        pnc=pnc,
+        pnc_ok=pnc.check_ok if pnc else False,
+        pnc_text=_clean_id(p.pnc) if p.pnc and pnc is None else None,
+        cro=_clean_cro(p.cro) if p.cro and _clean_cro(p.cro) else None,
+        identifiers={k: frozenset(v) for k, v in identifiers.items()},
+    )
+
+
+_VOWELS = frozenset("aeiouy")
+
+
+@lru_cache(maxsize=131072)
+def _metaphone(canonical: str) -> str:
+    return str(jellyfish.metaphone(canonical)) or canonical
+
+
+# --- names -----------------------------------------------------------------------------------
+
+def _token_similarity(x: str, y: str) -> float:
+    """Similarity of two canonical tokens, in tiers so that weights stay explainable."""
+    if x == y:
+        return 1.0
+    # A trailing vowel makes the other gender's name (Karim / Karima, Daniel / Daniele), which
+    # is how boy-girl twins are often named: never "similar".
+    if (x[:-1] == y and x[-1] in _VOWELS) or (y[:-1] == x and y[-1] in _VOWELS):
+        return 0.7
+    ratio = fuzz.ratio(x, y)
+    # Sound alike and mostly spelt alike: Jon / John, Katherine / Catherine. Both conditions,
+    # because Metaphone alone merges Hassan and Hussain (twins' names, not one person's).
+    if ratio >= 80 and _metaphone(x) == _metaphone(y):
+        return 0.92
+    # One slip of the keyboard (a letter missed, added, changed or two swapped) in a name long
+    # enough that the slip does not make another name: Adam / Adham, Amir / Amin are different.
+    if min(len(x), len(y)) >= 5 and OSA.distance(x, y) <= 1:
+        return 0.9
+    if ratio >= 85 and JaroWinkler.similarity(x, y) >= 0.95:
+        return 0.9
+    return min(ratio / 100 * 0.8, 0.79)
+
+
+def _field(xs: tuple[str, ...], xw: tuple[str, ...], ys: tuple[str, ...], yw: tuple[str, ...],
+           forenames: bool) -> str | None:
+    """How two name fields agree: same, first, partial, similar, middle, initial, different."""
+    if not xs or not ys:
+        return None
+    if xs == ys or "".join(xs) == "".join(ys):
+        return "same"
+    sx, sy = set(xs), set(ys)
+    if forenames:
+        if xs[0] == ys[0]:
+            if len(xs) > 1 and len(ys) > 1 and _token_similarity(xs[1], ys[1]) < 0.9:
+                # Brothers are often "Mohammed Ali" and "Mohammed Hassan".
+                return "middle"
+            return "first"
+        if sx <= sy or sy <= sx:
+            return "partial"
+        if xw and yw and (
+            (len(xw[0]) == 1 and yw[0].startswith(xw[0]))
+            or (len(yw[0]) == 1 and xw[0].startswith(yw[0]))
+        ):
+            return "initial"
+        # Also as written: a slip can defeat a spelling rule (Garteh loses its final h).
+        sim = max(_token_similarity(xs[0], ys[0]),
+                  _token_similarity(xw[0], yw[0]) if xw and yw else 0.0)
+    else:
+        if sx <= sy or sy <= sx:
+            return "partial"
+        sim = max(
+            _token_similarity("".join(xs), "".join(ys)),
+            _token_similarity("".join(xw), "".join(yw)),
+            fuzz.token_sort_ratio(" ".join(xs), " ".join(ys)) / 100 * 0.9,
+        )
+    if sim >= 0.9:
+        return "similar"
+    if sim >= 0.85:
+        return "middle"
+    return "different"
+
+
+@dataclass(frozen=True, slots=True)
+class _NameResult:
+    weight: float
+    surname: str | None
+    forenames: str | None
+    swapped: bool
+    x: _Name
+    y: _Name
+
+
+@lru_cache(maxsize=262144)
+def _compare_names(x: _Name, y: _Name) -> _NameResult:
+    s = _field(x.surname, x.surname_written, y.surname, y.surname_written, forenames=False)
+    f = _field(x.forenames, x.forenames_written, y.forenames, y.forenames_written,
+               forenames=True)
+    straight = _W_SURNAME.get(s or "", 0.0) + _W_FORENAME.get(f or "", 0.0)
+    best = _NameResult(straight, s, f, False, x, y)
+    if x.surname and x.forenames and y.surname and y.forenames:
+        s2 = _field(x.surname, x.surname_written, y.forenames, y.forenames_written,
+                    forenames=False)
+        f2 = _field(x.forenames, x.forenames_written, y.surname, y.surname_written,
+                    forenames=True)
+        swapped = _W_SURNAME.get(s2 or "", 0.0) + _W_FORENAME.get(f2 or "", 0.0) + _W_SWAPPED
+        if swapped > straight:
+            best = _NameResult(swapped, s2, f2, True, x, y)
+    return best
+
+
+def _field_reason(kind: str | None, plural: str, text_x: str, text_y: str,
+                  folded_same: bool) -> str | None:
+    if kind is None:
+        return None
+    if kind == "same":
+        if folded_same:
+            return "same surname" if plural == "surnames" else "same forenames"
+        return f"{plural} {text_x}/{text_y} are transliteration variants"
+    if kind == "first":
+        return f"same first {plural[:-1]}"
+    if kind == "partial":
+        return f"{plural} {text_x}/{text_y} share a name"
+    if kind == "similar":
+        return f"{plural} {text_x}/{text_y} are similar"
+    if kind == "middle":
+        if plural == "forenames":
+            return "same first forename, different middle names"
+        return f"{plural} {text_x}/{text_y} are only loosely similar"
+    if kind == "initial":
+        return "forename initial matches"
+    return f"different {plural}"
+
+
+def _name_reasons(r: _NameResult, ref_x: str, ref_y: str) -> list[str]:
+    x, y = r.x, r.y
+    reasons: list[str] = []
+    if r.swapped:
+        reasons.append("forename and surname swapped")
+        pairs = (
+            (r.surname, "surnames", x.surname_text, y.forenames_text,
+             x.surname_folded == y.forenames_folded),
+            (r.forenames, "forenames", x.forenames_text, y.surname_text,
+             x.forenames_folded == y.surname_folded),
+        )
+    else:
+        pairs = (
+            (r.surname, "surnames", x.surname_text, y.surname_text,
+             x.surname_folded == y.surname_folded),
+            (r.forenames, "forenames", x.forenames_text, y.forenames_text,
+             x.forenames_folded == y.forenames_folded),
+        )
+    for kind, plural, tx, ty, same in pairs:
+        text = _field_reason(kind, plural, tx, ty, same)
+        if text:
+            reasons.append(text)
+    if x.alias and y.alias:
+        reasons.insert(0, f"matched on aliases of {ref_x} and {ref_y}")
+    elif x.alias:
+        reasons.insert(0, f"an alias of {ref_x} matches the name of {ref_y}")
+    elif y.alias:
+        reasons.insert(0, f"an alias of {ref_y} matches the name of {ref_x}")
+    return reasons
+
+
+# --- dates of birth --------------------------------------------------------------------------
+
+_DOB_ORDER = ("same", "swapped", "digit", "transposed", "different")
+
+
+def _compare_dates(d1: date, s1: str, d2: date, s2: str) -> str:
+    if d1 == d2:
+        return "same"
+    if d1.year == d2.year and d1.day == d2.month and d1.month == d2.day:
+        return "swapped"
+    diffs = [i for i in range(8) if s1[i] != s2[i]]
+    if len(diffs) == 1:
+        return "digit"
+    if len(diffs) == 2 and diffs[1] == diffs[0] + 1 and s1[diffs[0]] == s2[diffs[1]] \
+            and s1[diffs[1]] == s2[diffs[0]]:
+        return "transposed"
+    return "different"
+
+
+_DOB_REASONS = {
+    "same": "same date of birth",
+    "swapped": "dates of birth match with day and month swapped",
+    "digit": "dates of birth differ by one digit",
+    "transposed": "dates of birth differ by two transposed digits",
+    "different": "different dates of birth",
+}
+
+
+def _compare_dobs(a: _Prepared, b: _Prepared) -> tuple[float, str | None]:
+    if not a.dobs or not b.dobs:
+        return 0.0, None
+    best: tuple[int, bool] | None = None
+    for d1, alias1, s1 in a.dobs:
+        for d2, alias2, s2 in b.dobs:
+            rank = _DOB_ORDER.index(_compare_dates(d1, s1, d2, s2))
+            candidate = (rank, alias1 or alias2)
+            if best is None or candidate < best:
+                best = candidate
+    assert best is not None
+    kind = _DOB_ORDER[best[0]]
+    reason = _DOB_REASONS[kind]
+    if best[1] and kind != "different":
+        reason += " (an alias's date of birth)"
+    return _W_DOB[kind], reason
+
+
+# --- identifiers -----------------------------------------------------------------------------
+
+def _compare_pnc(a: _Prepared, b: _Prepared) -> tuple[float, str | None]:
+    if a.pnc and b.pnc:
+        if a.pnc == b.pnc:
+            return _W_PNC_SAME, "PNC identical"
+        if a.pnc.year == b.pnc.year and a.pnc.serial == b.pnc.serial:
+            return _W_PNC_LETTER, "PNC IDs agree except the check letter"
+        if a.pnc_ok and b.pnc_ok:
+            return _W_PNC_DIFFERENT, "different PNC IDs"
+        return _W_PNC_DIFFERENT_BAD_CHECK, "PNC IDs differ (one fails its check letter)"
+    if a.pnc_text and b.pnc_text and a.pnc_text == b.pnc_text:
+        return _W_PNC_SAME, "PNC identical"
+    return 0.0, None
+
+
+def _compare_identifiers(a: _Prepared, b: _Prepared) -> tuple[float, list[str]]:
+    weight = 0.0
+    reasons: list[str] = []
+    if a.cro and b.cro:
+        if a.cro == b.cro:
+            weight += _W_CRO_SAME
+            reasons.append("CRO number identical")
+        else:
+            weight += _W_CRO_DIFFERENT
+            reasons.append("different CRO numbers")
+    for kind in sorted(a.identifiers.keys() & b.identifiers.keys()):
+        label = _ID_LABELS.get(kind, kind.replace("_", " "))
+        if a.identifiers[kind] & b.identifiers[kind]:
+            weight += _W_ID_SAME
+            reasons.append(f"{label} identical")
+        else:
+            w = _W_ID_DIFFERENT.get(kind, _W_ID_DIFFERENT_DEFAULT)
+            if w < 0:
+                weight += w
+                reasons.append(f"different {label}s")
+    return weight, reasons
+
+
+# --- scoring ---------------------------------------------------------------------------------
+
+def _score(a: _Prepared, b: _Prepared, threshold: float = 0.0) -> Match | None:
+    """The pair's match, or None when it scores under ``threshold`` (reasons are then skipped)."""
+    if b.ref < a.ref:
+        a, b = b, a
+    best: _NameResult | None = None
+    for x in a.names:
+        for y in b.names:
+            r = _compare_names(x, y)
+            # Prefer the main names on a tie, so reasons do not mention aliases needlessly.
+            if best is None or r.weight > best.weight:
+                best = r
+    assert best is not None
+    dob_weight, dob_reason = _compare_dobs(a, b)
+    pnc_weight, pnc_reason = _compare_pnc(a, b)
+    id_weight, id_reasons = _compare_identifiers(a, b)
+    total = _BIAS + best.weight + dob_weight + pnc_weight + id_weight
+    score = round(1.0 / (1.0 + math.exp(-total)), 4)
+    if score < threshold:
+        return None
+    reasons = _name_reasons(best, a.ref, b.ref)
+    reasons.extend(r for r in (dob_reason, pnc_reason) if r)
+    reasons.extend(id_reasons)
+    return Match(a=a.ref, b=b.ref, score=score, reasons=reasons)
+
+
+def score_pair(a: PersonKey, b: PersonKey) -> Match:
+    """Score how likely two records are the same person, with the reasons (refs sorted a < b)."""
+    match = _score(_prepare(a), _prepare(b))
+    assert match is not None
+    return match
+
+
+# --- blocking --------------------------------------------------------------------------------
+
+# Only the first few tokens of a name go into keys: a long name would otherwise produce
+# quadratically many keys for little gain.
+_MAX_KEY_TOKENS = 4
+
+
+def _name_codes(n: _Name) -> list[str]:
+    tokens = list(dict.fromkeys(n.surname + n.forenames))[:_MAX_KEY_TOKENS]
+    return [_metaphone(t) for t in tokens]
+
+
+def _keys(p: _Prepared) -> set[str]:
+    keys: set[str] = set()
+    sound: set[str] = set()
+    name_keys: set[str] = set()
+    for n in p.names:
+        codes = _name_codes(n)
+        if len(codes) == 1:
+            name_keys.add(codes[0])
+        # Unordered pairs, so surname / forename swaps land in the same block.
+        for i, c1 in enumerate(codes):
+            for c2 in codes[i + 1:]:
+                name_keys.add("|".join(sorted((c1, c2))))
+        sound.update(_metaphone(t) for t in n.surname[:2])
+        sound.update(_metaphone(t) for t in n.forenames[:1])
+    # A name sound alone would make a block of every Mohammed Khan; the year of birth and the
+    # day of birth each split it, and a one-digit slip, a transposition or a day/month swap
+    # leaves one of the two intact. A record without a date of birth meets only records with
+    # none: a name alone scores under the default threshold, and identifiers have own keys.
+    for _d, _alias, digits in p.dobs:
+        for name in name_keys:
+            keys.add(f"n:{name}:y{digits[:4]}")
+            keys.add(f"n:{name}:m{digits[4:]}")
+    if not p.dobs:
+        keys.update(f"n:{name}:-" for name in name_keys)
+    for d, _alias, digits in p.dobs:
+        days = {digits}
+        if d.day <= 12 and d.day != d.month:
+            days.add(_digits(date(d.year, d.day, d.month)))
+        # A date of birth alone would put every 1 January birthday in one block; paired with
+        # any one name sound it still finds twins, swaps and heavily misspelt duplicates.
+        for day in days:
+            keys.update(f"d:{day}:{code}" for code in sound)
+    if p.pnc:
+        # Without the check letter, so that a mistyped letter still meets its twin.
+        keys.add(f"p:{p.pnc.year}/{p.pnc.serial:07d}")
+    elif p.pnc_text:
+        keys.add(f"p:{p.pnc_text}")
+    if p.cro:
+        keys.add(f"c:{p.cro}")
+    for kind, values in p.identifiers.items():
+        keys.update(f"i:{kind}:{v}" for v in values)
+    return keys
+
+
+def blocking_keys(p: PersonKey) -> set[str]:
+    """The keys under which a person is compared: name sounds, dates of birth, identifiers."""
+    return _keys(_prepare(p))
+
+
+def _birth_month(p: _Prepared) -> str:
+    return p.dobs[0][2][4:6] if p.dobs else "-"
+
+
+def _birth_decade(p: _Prepared) -> str:
+    return p.dobs[0][2][:3] if p.dobs else "-"
+
+
+def _full_sound(p: _Prepared) -> str:
+    codes = _name_codes(p.names[0])
+    return "|".join(sorted(codes[:2]))
+
+
+def _sub_blocks(key: str, members: list[int], prepared: list[_Prepared],
+                max_block: int) -> tuple[list[list[int]], int]:
+    """Split an oversized block; returns the parts small enough to compare and a skip count.
+
+    A giant block comes from a very common key (every "Mohammed Khan" born in 1990, every
+    1 January birth with the sound of Ali). Comparing it whole is quadratic; dropping it whole
+    would lose real duplicates. So name-and-year blocks are split by birth month, name-and-day
+    blocks by birth decade and date blocks by the full name sound; a part still too big is
+    skipped (and counted in the stats). What that loses is a pair whose only shared key is a
+    very common one and who also differ in the splitting field: a common name with a date of
+    birth wrong in two places and no shared identifier, which would score low anyway.
+    Identifier blocks are never split: an identifier shared by hundreds of records is a data
+    fault for the quality checks, not a duplicate.
+    """
+    by: Callable[[_Prepared], str]
+    if key.startswith("n:") and ":y" in key:
+        by = _birth_month
+    elif key.startswith("n:") and ":m" in key:
+        by = _birth_decade
+    elif key.startswith("d:"):
+        by = _full_sound
+    else:
+        return [], 1
+    parts: dict[str, list[int]] = defaultdict(list)
+    for i in members:
+        parts[by(prepared[i])].append(i)
+    kept = [m for m in parts.values() if 2 <= len(m) <= max_block]
+    skipped = sum(1 for m in parts.values() if len(m) > max_block)
+    return kept, skipped
+
+
+def find_candidates(
+    people: Iterable[PersonKey],
+    threshold: float = DEFAULT_THRESHOLD,
+    *,
+    max_block: int = MAX_BLOCK,
+    stats: CandidateStats | None = None,
+) -> list[Match]:
+    """Likely duplicate pairs scoring at least ``threshold``, best first, each pair once.
+
+    Only records sharing a blocking key are compared, and no block larger than ``max_block``
+    is compared whole, so the work grows with the number of records, not its square. Ties are
+    ordered by the refs, so the same input always gives the same list.
+    """
+    prepared = [_prepare(p) for p in people]
+    blocks: dict[str, list[int]] = defaultdict(list)
+    for index, p in enumerate(prepared):
+        for key in _keys(p):
+            blocks[key].append(index)
+    counts = stats if stats is not None else CandidateStats()
+    counts.people = len(prepared)
+    seen: set[tuple[int, int]] = set()
+    found: list[Match] = []
+    for key in sorted(blocks):
+        members = blocks[key]
+        if len(members) < 2:
+            continue
+        counts.blocks += 1
+        groups = [members]
+        if len(members) > max_block:
+            counts.oversized_blocks += 1
+            groups, skipped = _sub_blocks(key, members, prepared, max_block)
+            counts.skipped_blocks += skipped
+        for group in groups:
+            counts.largest_block_compared = max(counts.largest_block_compared, len(group))
+            for pos, i in enumerate(group):
+                for j in group[pos + 1:]:
+                    pair = (i, j) if i < j else (j, i)
+                    if pair in seen:
+                        continue
+                    seen.add(pair)
+                    counts.comparisons += 1
+                    match = _score(prepared[i], prepared[j], threshold)
+                    if match is not None:
+                        found.append(match)
+    found.sort(key=lambda m: (-m.score, m.a, m.b))
+    return found

@@ -1,0 +1,520 @@
+"""Nominal repository: rows to dataclasses and back, the search index, list queries.
+
+Every function takes the caller's session (one unit of work per service call) and returns domain
+dataclasses, never ORM rows. The FTS5 index is SQLite's; it is reached only from here."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, delete, func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from app.domain.names import canonical_token, fold, name_tokens, search_keys
+from app.domain.nominal import (
+    Address,
+    Alias,
+    Gender,
+    Identifier,
+    IdentifierType,
+    LicenceDates,
+    NominalFilter,
+    NominalRow,
+    RiskLevel,
+    Rosh,
+    SortKey,
+    Status,
+    format_ref,
+    parse_ref,
+)
+from app.domain.nominal import Nominal as NominalRecord
+from app.domain.pnc import expand_year, parse_pnc
+from app.store.models import Nominal, NominalAddress, NominalAlias, NominalIdentifier
+
+RISK_RANK = {"high": 3, "medium": 2, "low": 1}
+DATE_COLUMNS = ("sentence_date", "sed", "led", "crd", "ard", "ped", "npd", "tused", "hdced",
+                "prrd", "notification_start")
+SCALAR_FIELDS = ("surname", "forenames", "dob", "gender", "pnc", "cro", "status",
+                 "establishment", "release_date", "risk_level", "mappa_category", "mappa_level",
+                 "nominal_manager", "force", "offence", "notification_end", "notes", "rosh",
+                 "retention_group")
+
+
+# --- conversion ---------------------------------------------------------------------------------
+
+def clean_identifier(value: str) -> str:
+    return "".join(ch for ch in value.upper() if ch.isalnum())
+
+
+def _enum(kind: Any, value: str | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        return None
+
+
+def column_values(n: NominalRecord) -> dict[str, Any]:
+    """The nominal table's columns for a record (not id, ref, audit or merge columns)."""
+    values: dict[str, Any] = {
+        "surname": n.surname,
+        "forenames": n.forenames,
+        "sort_name": f"{fold(n.surname)} {fold(n.forenames)}".strip()[:260],
+        "dob": n.dob,
+        "gender": n.gender.value if n.gender else None,
+        "pnc": n.pnc,
+        "pnc_norm": n.pnc_normalised,
+        "cro": n.cro,
+        "status": n.status.value if n.status else None,
+        "establishment": n.establishment,
+        "release_date": n.release_date,
+        "risk_level": n.risk_level.value if n.risk_level else None,
+        "risk_rank": RISK_RANK.get(n.risk_level.value) if n.risk_level else None,
+        "rosh": n.rosh.value if n.rosh else None,
+        "mappa_category": n.mappa_category,
+        "mappa_level": n.mappa_level,
+        "nominal_manager": n.nominal_manager,
+        "force": n.force,
+        "offence": n.offence,
+        "notification_end": n.notification_end,
+        "notes": n.notes,
+        "retention_group": n.retention_group or 3,
+        "erased": n.erased,
+    }
+    for name in DATE_COLUMNS:
+        values[name] = getattr(n.dates, name)
+    return values
+
+
+def _record(row: Nominal, aliases: Sequence[Alias], identifiers: Sequence[Identifier],
+            addresses: Sequence[Address], merged_into: str | None) -> NominalRecord:
+    return NominalRecord(
+        ref=row.ref,
+        surname=row.surname,
+        forenames=row.forenames,
+        dob=row.dob,
+        gender=_enum(Gender, row.gender),
+        pnc=row.pnc,
+        cro=row.cro,
+        aliases=tuple(aliases),
+        status=_enum(Status, row.status),
+        establishment=row.establishment,
+        release_date=row.release_date,
+        risk_level=_enum(RiskLevel, row.risk_level),
+        mappa_category=row.mappa_category,
+        mappa_level=row.mappa_level,
+        nominal_manager=row.nominal_manager,
+        force=row.force,
+        offence=row.offence,
+        notification_end=row.notification_end,
+        notes=row.notes,
+        identifiers=tuple(identifiers),
+        addresses=tuple(addresses),
+        dates=LicenceDates(**{name: getattr(row, name) for name in DATE_COLUMNS}),
+        rosh=_enum(Rosh, row.rosh),
+        retention_group=row.retention_group,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+        merged_into=merged_into,
+        merged_at=row.merged_at,
+        erased=row.erased,
+    )
+
+
+def _children(session: Session, ids: Sequence[int]) -> tuple[
+    dict[int, list[Alias]], dict[int, list[Identifier]], dict[int, list[Address]]
+]:
+    aliases: dict[int, list[Alias]] = defaultdict(list)
+    identifiers: dict[int, list[Identifier]] = defaultdict(list)
+    addresses: dict[int, list[Address]] = defaultdict(list)
+    for chunk_start in range(0, len(ids), 500):
+        chunk = list(ids[chunk_start:chunk_start + 500])
+        for a in session.scalars(select(NominalAlias).where(NominalAlias.nominal_id.in_(chunk))
+                                 .order_by(NominalAlias.nominal_id, NominalAlias.position,
+                                           NominalAlias.id)):
+            aliases[a.nominal_id].append(Alias(a.surname, a.forenames, a.dob))
+        for i in session.scalars(select(NominalIdentifier)
+                                 .where(NominalIdentifier.nominal_id.in_(chunk))
+                                 .order_by(NominalIdentifier.nominal_id,
+                                           NominalIdentifier.position, NominalIdentifier.id)):
+            kind = _enum(IdentifierType, i.type)
+            if kind is not None:
+                identifiers[i.nominal_id].append(Identifier(kind, i.value))
+        for d in session.scalars(select(NominalAddress)
+                                 .where(NominalAddress.nominal_id.in_(chunk))
+                                 .order_by(NominalAddress.nominal_id, NominalAddress.position,
+                                           NominalAddress.id)):
+            addresses[d.nominal_id].append(Address(d.text, d.postcode, d.date_from, d.date_to))
+    return aliases, identifiers, addresses
+
+
+def load_many(session: Session, ids: Sequence[int]) -> list[NominalRecord]:
+    """Full records for ids, in the order given (missing ids are skipped)."""
+    if not ids:
+        return []
+    rows: dict[int, Nominal] = {}
+    for start in range(0, len(ids), 500):
+        for row in session.scalars(select(Nominal).where(Nominal.id.in_(ids[start:start + 500]))):
+            rows[row.id] = row
+    merged_ids = {r.merged_into_id for r in rows.values() if r.merged_into_id is not None}
+    merged_refs = {i: format_ref(i) for i in merged_ids}
+    aliases, identifiers, addresses = _children(session, list(rows))
+    return [
+        _record(rows[i], aliases[i], identifiers[i], addresses[i],
+                merged_refs.get(rows[i].merged_into_id or 0))
+        for i in ids
+        if i in rows
+    ]
+
+
+def load(session: Session, nominal_id: int) -> NominalRecord | None:
+    found = load_many(session, [nominal_id])
+    return found[0] if found else None
+
+
+def id_for_ref(session: Session, ref: str) -> int | None:
+    """The id of an existing nominal named NM-000123, NM-123 or 123."""
+    number = parse_ref(ref)
+    if number is None:
+        return None
+    exists = session.scalar(select(Nominal.id).where(Nominal.id == number))
+    return int(exists) if exists is not None else None
+
+
+def next_id(session: Session) -> int:
+    return int(session.scalar(select(func.max(Nominal.id))) or 0) + 1
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+def child_rows(nominal_id: int, n: NominalRecord, source: str = "") -> tuple[
+    list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]
+]:
+    aliases = [
+        {"nominal_id": nominal_id, "surname": a.surname, "forenames": a.forenames, "dob": a.dob,
+         "source": source, "position": i}
+        for i, a in enumerate(n.aliases)
+    ]
+    identifiers = [
+        {"nominal_id": nominal_id, "type": d.type.value, "value": d.value,
+         "value_norm": clean_identifier(d.value), "source": source, "position": i}
+        for i, d in enumerate(n.identifiers)
+    ]
+    addresses = [
+        {"nominal_id": nominal_id, "text": a.text, "postcode": a.postcode,
+         "date_from": a.date_from, "date_to": a.date_to, "source": source, "position": i}
+        for i, a in enumerate(n.addresses)
+    ]
+    return aliases, identifiers, addresses
+
+
+def insert_nominal(session: Session, nominal_id: int, n: NominalRecord, user: str,
+                   now: datetime) -> str:
+    ref = format_ref(nominal_id)
+    values = column_values(n)
+    values.update(id=nominal_id, ref=ref, created_at=now, created_by=user, updated_at=now,
+                  updated_by=user)
+    session.execute(insert(Nominal), [values])
+    _write_children(session, nominal_id, n)
+    index(session, [(nominal_id, search_text(ref, n))], fresh=True)
+    return ref
+
+
+def _write_children(session: Session, nominal_id: int, n: NominalRecord) -> None:
+    aliases, identifiers, addresses = child_rows(nominal_id, n)
+    if aliases:
+        session.execute(insert(NominalAlias), aliases)
+    if identifiers:
+        session.execute(insert(NominalIdentifier), identifiers)
+    if addresses:
+        session.execute(insert(NominalAddress), addresses)
+
+
+def update_nominal(session: Session, nominal_id: int, n: NominalRecord, user: str,
+                   now: datetime) -> None:
+    """Replace a record's values and its aliases, identifiers and addresses."""
+    values = column_values(n)
+    values.update(updated_at=now, updated_by=user)
+    session.execute(update(Nominal).where(Nominal.id == nominal_id).values(**values))
+    for table in (NominalAlias, NominalIdentifier, NominalAddress):
+        session.execute(delete(table).where(table.nominal_id == nominal_id))
+    _write_children(session, nominal_id, n)
+    index(session, [(nominal_id, search_text(format_ref(nominal_id), n))])
+
+
+# --- the search index -----------------------------------------------------------------------------
+
+def _pnc_keys(value: str | None) -> list[str]:
+    if not value:
+        return []
+    keys = fold(value).split()
+    parsed = parse_pnc(value)
+    if parsed is not None:
+        keys.append(pnc_key(parsed.normalised))
+        # The serial as people type it, with and without its leading zeros.
+        keys.append(f"{parsed.serial:07d}{parsed.letter}".lower())
+        keys.append(f"{parsed.serial}{parsed.letter}".lower())
+    return keys
+
+
+def pnc_key(normalised: str) -> str:
+    return "p" + normalised.replace("/", "").lower()
+
+
+def date_key(d: date) -> str:
+    return "d" + d.strftime("%Y%m%d")
+
+
+def search_text(ref: str, n: NominalRecord) -> str:
+    """The folded keys one nominal is found by, space-separated (all ASCII letters and digits)."""
+    keys: list[str] = []
+    keys.extend(search_keys(n.surname, n.forenames))
+    for alias in n.aliases:
+        keys.extend(search_keys(alias.surname, alias.forenames))
+    number = parse_ref(ref)
+    if number is not None:
+        keys.append(f"nm{number:06d}")
+        keys.append(str(number))
+    keys.extend(_pnc_keys(n.pnc))
+    if n.cro:
+        keys.extend(fold(n.cro).split())
+        keys.append(clean_identifier(n.cro).lower())
+    for ident in n.identifiers:
+        if ident.type is IdentifierType.PNC:
+            keys.extend(_pnc_keys(ident.value))
+        else:
+            keys.append(clean_identifier(ident.value).lower())
+    for d in [n.dob, *(a.dob for a in n.aliases)]:
+        if d is not None:
+            keys.append(date_key(d))
+    return " ".join(dict.fromkeys(k for k in keys if k))
+
+
+def index(session: Session, entries: Iterable[tuple[int, str]], *, fresh: bool = False) -> None:
+    """Insert or replace the search keys of nominals (rowid = nominal id); ``fresh`` when the
+    ids are new, so there is nothing to replace."""
+    rows = [{"id": i, "keys": k} for i, k in entries]
+    if not rows:
+        return
+    conn = session.connection()
+    if not fresh:
+        conn.execute(text("DELETE FROM nominal_search WHERE rowid = :id"), rows)
+    conn.execute(text("INSERT INTO nominal_search (rowid, keys) VALUES (:id, :keys)"), rows)
+
+
+def unindex(session: Session, ids: Iterable[int]) -> None:
+    rows = [{"id": i} for i in ids]
+    if rows:
+        session.connection().execute(text("DELETE FROM nominal_search WHERE rowid = :id"), rows)
+
+
+MAX_QUERY_CHARS = 200
+MAX_QUERY_TERMS = 8
+_DATE_FORMS = (
+    re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"),
+    re.compile(r"^(?P<d>\d{1,2})[/.\-](?P<m>\d{1,2})[/.\-](?P<y>\d{4})$"),
+)
+_REF_CHUNK = re.compile(r"^nm[\-_/]?\d{1,9}$", re.IGNORECASE)
+# A PNC typed so far without its check letter: 2001/0123456, 01/123456.
+_PNC_PREFIX = re.compile(r"^(\d{2}|\d{4})/(\d{1,7})$")
+MAX_TOKEN_CHARS = 64
+
+
+def _as_date(chunk: str) -> date | None:
+    for form in _DATE_FORMS:
+        m = form.match(chunk)
+        if m:
+            try:
+                return date(int(m["y"]), int(m["m"]), int(m["d"]))
+            except ValueError:
+                return None
+    return None
+
+
+def _quote(token: str) -> str:
+    # Tokens are folded to ASCII letters and digits already; doubling quotes is belt and braces.
+    return '"' + token.replace('"', '""') + '"'
+
+
+def match_expression(query: str) -> str | None:
+    """A safe FTS5 MATCH expression for what a user typed, or None if nothing is searchable.
+
+    Every term is a quoted FTS string (so quotes, ``*``, parentheses, AND/OR/NOT and NEAR are
+    just text), terms are ANDed, each term may match its folded or its canonical form, and the
+    last term matches as a prefix unless the user ended with a space."""
+    raw = query[:MAX_QUERY_CHARS]
+    stripped = raw.strip()
+    if not stripped:
+        return None
+    whole_pnc = parse_pnc(stripped) if any(ch.isdigit() for ch in stripped) else None
+    if whole_pnc is not None:
+        return _quote(pnc_key(whole_pnc.normalised))
+    groups: list[list[str]] = []
+    name_parts: list[str] = []
+    for chunk in stripped.split():
+        day = _as_date(chunk)
+        if day is not None:
+            groups.append([_quote(date_key(day))])
+            continue
+        if _REF_CHUNK.match(chunk):
+            number = parse_ref(chunk)
+            if number is not None:
+                groups.append([_quote(f"nm{number:06d}")])
+                continue
+        pnc = parse_pnc(chunk) if any(ch.isdigit() for ch in chunk) and "/" in chunk else None
+        if pnc is not None:
+            groups.append([_quote(pnc_key(pnc.normalised))])
+            continue
+        partial = _PNC_PREFIX.match(chunk)
+        if partial is not None:
+            year = int(partial[1])
+            if year < 100:
+                year = expand_year(year)
+            groups.append([_quote(f"p{year:04d}{int(partial[2]):07d}") + "*"])
+            continue
+        name_parts.append(chunk)
+    tokens = [t[:MAX_TOKEN_CHARS] for t in name_tokens(" ".join(name_parts))]
+    prefix_last = not raw[-1:].isspace() and bool(name_parts) and stripped.endswith(
+        name_parts[-1])
+    for position, token in enumerate(tokens):
+        is_last = position == len(tokens) - 1
+        options: list[str] = []
+        canonical = canonical_token(token)[:MAX_TOKEN_CHARS]
+        if is_last and prefix_last:
+            options.append(_quote(token) + "*")
+            if canonical and canonical != token:
+                options.append(_quote(canonical))
+        else:
+            options.append(_quote(token))
+            if canonical and canonical != token:
+                options.append(_quote(canonical))
+        groups.append(options)
+    groups = groups[:MAX_QUERY_TERMS]
+    if not groups:
+        return None
+    return " AND ".join("(" + " OR ".join(g) + ")" if len(g) > 1 else g[0] for g in groups)
+
+
+def search_ids(session: Session, query: str, limit: int) -> list[int]:
+    """Ids of live nominals matching a query, best match first."""
+    expression = match_expression(query)
+    if expression is None:
+        return []
+    rows = session.connection().execute(
+        text("SELECT rowid FROM nominal_search WHERE nominal_search MATCH :q "
+             "ORDER BY rank LIMIT :limit"),
+        {"q": expression, "limit": limit},
+    )
+    return [int(r[0]) for r in rows]
+
+
+# --- the list ---------------------------------------------------------------------------------
+
+SORT_COLUMNS: dict[SortKey, tuple[Any, ...]] = {
+    SortKey.REF: (Nominal.id,),
+    SortKey.NAME: (Nominal.sort_name, Nominal.id),
+    SortKey.DOB: (Nominal.dob, Nominal.id),
+    SortKey.PNC: (Nominal.pnc_norm, Nominal.id),
+    SortKey.STATUS: (Nominal.status, Nominal.sort_name, Nominal.id),
+    SortKey.RISK: (Nominal.risk_rank, Nominal.sort_name, Nominal.id),
+    SortKey.MANAGER: (Nominal.nominal_manager, Nominal.sort_name, Nominal.id),
+    SortKey.FORCE: (Nominal.force, Nominal.sort_name, Nominal.id),
+    SortKey.ESTABLISHMENT: (Nominal.establishment, Nominal.sort_name, Nominal.id),
+    SortKey.RELEASE_DATE: (Nominal.release_date, Nominal.id),
+    SortKey.UPDATED: (Nominal.updated_at, Nominal.id),
+}
+
+DISTINCT_FIELDS: dict[str, Any] = {
+    "status": Nominal.status,
+    "nominal_manager": Nominal.nominal_manager,
+    "risk_level": Nominal.risk_level,
+    "force": Nominal.force,
+    "establishment": Nominal.establishment,
+}
+
+
+@dataclass(frozen=True)
+class _Where:
+    clauses: list[ColumnElement[bool]]
+    empty: bool  # the search text has nothing searchable: no rows
+
+
+def _where(flt: NominalFilter) -> _Where:
+    clauses: list[ColumnElement[bool]] = [Nominal.merged_into_id.is_(None)]
+    for column, value in (
+        (Nominal.status, flt.status),
+        (Nominal.nominal_manager, flt.nominal_manager),
+        (Nominal.risk_level, flt.risk_level),
+        (Nominal.force, flt.force),
+    ):
+        if value:
+            clauses.append(column == str(value))
+    if flt.text.strip():
+        expression = match_expression(flt.text)
+        if expression is None:
+            return _Where(clauses, True)
+        clauses.append(
+            Nominal.id.in_(
+                select(text("rowid")).select_from(text("nominal_search")).where(
+                    text("nominal_search MATCH :q").bindparams(q=expression)
+                )
+            )
+        )
+    return _Where(clauses, False)
+
+
+def count(session: Session, flt: NominalFilter) -> int:
+    where = _where(flt)
+    if where.empty:
+        return 0
+    return int(session.scalar(select(func.count()).select_from(Nominal).where(*where.clauses))
+               or 0)
+
+
+_ROW_COLUMNS = (Nominal.ref, Nominal.surname, Nominal.forenames, Nominal.dob, Nominal.pnc,
+                Nominal.status, Nominal.risk_level, Nominal.nominal_manager, Nominal.force,
+                Nominal.establishment, Nominal.release_date, Nominal.updated_at)
+
+
+def _row(r: Any) -> NominalRow:
+    return NominalRow(
+        ref=r[0], surname=r[1], forenames=r[2], dob=r[3], pnc=r[4],
+        status=_enum(Status, r[5]), risk_level=_enum(RiskLevel, r[6]), nominal_manager=r[7],
+        force=r[8], establishment=r[9], release_date=r[10], updated_at=r[11],
+    )
+
+
+def page(session: Session, flt: NominalFilter, sort: SortKey, descending: bool, offset: int,
+         limit: int) -> list[NominalRow]:
+    where = _where(flt)
+    if where.empty or limit <= 0:
+        return []
+    order = [c.desc() if descending else c.asc() for c in SORT_COLUMNS[sort]]
+    stmt: Select[Any] = (select(*_ROW_COLUMNS).where(*where.clauses).order_by(*order)
+                         .offset(max(offset, 0)).limit(limit))
+    return [_row(r) for r in session.execute(stmt)]
+
+
+def rows_for_ids(session: Session, ids: Sequence[int]) -> list[NominalRow]:
+    """Light rows for ids, in the order given (live or merged)."""
+    found: dict[int, NominalRow] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start:start + 500])
+        for r in session.execute(select(Nominal.id, *_ROW_COLUMNS).where(Nominal.id.in_(chunk))):
+            found[int(r[0])] = _row(r[1:])
+    return [found[i] for i in ids if i in found]
+
+
+def distinct_values(session: Session, field: str) -> list[str]:
+    column = DISTINCT_FIELDS[field]
+    stmt = (select(column).where(Nominal.merged_into_id.is_(None), column.is_not(None))
+            .distinct().order_by(column))
+    return [str(v) for (v,) in session.execute(stmt)]

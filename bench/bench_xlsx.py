@@ -1,0 +1,142 @@
+"""Benchmark (not a test): write_return against a bare openpyxl write-only script, same cells.
+
+Run: .venv/bin/python -m bench.bench_xlsx [rows] [repeats]
+Target: write_return takes at most 1.3x the bare script for 100,000 rows x 15 columns.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from app.io.marking import DocumentInfo
+from app.io.xlsx import Column, SheetSpec, write_return
+
+COLUMNS = [
+    Column("Reference", width=12),
+    Column("Surname"),
+    Column("Forenames"),
+    Column("Date of birth", "date"),
+    Column("Gender", width=8),
+    Column("Status", width=12),
+    Column("Force"),
+    Column("Risk level", width=10),
+    Column("Adopted", "date"),
+    Column("Last contact", "datetime"),
+    Column("Next review", "date"),
+    Column("Orders", "int"),
+    Column("Contacts", "int"),
+    Column("Open actions", "int"),
+    Column("Officer"),
+]
+
+
+def make_rows(n: int) -> list[list[object]]:
+    """Synthetic nominals; some text starts with a formula trigger, as real data sometimes does."""
+    rnd = random.Random(8)
+    surnames = ["Jones", "Nowak", "Smith", "Llŵyd", "Żółkiewski", "O'Neil", "Khan", "-Hyphen"]
+    forenames = ["Ann", "Gwŷn", "Łukasz", "Mohammed", "Siân", "+44 7700 900123", "Zoë"]
+    forces = ["Gwent", "South Wales", "Dyfed-Powys", "North Wales", "Avon and Somerset"]
+    base = date(1960, 1, 1)
+    seen = datetime(2025, 1, 1, 9, 0)
+    rows: list[list[object]] = []
+    for i in range(n):
+        rows.append([
+            f"CW-{i:06d}",
+            rnd.choice(surnames),
+            rnd.choice(forenames),
+            base + timedelta(days=rnd.randrange(20_000)),
+            rnd.choice(["F", "M", "X"]),
+            rnd.choice(["Active", "Closed", "Referred", "=Review"]),
+            rnd.choice(forces),
+            rnd.choice(["Low", "Medium", "High"]),
+            date(2020, 1, 1) + timedelta(days=rnd.randrange(2_000)),
+            seen + timedelta(minutes=rnd.randrange(400_000)),
+            date(2026, 1, 1) + timedelta(days=rnd.randrange(365)),
+            rnd.randrange(5),
+            rnd.randrange(200),
+            rnd.randrange(10),
+            f"PC {rnd.randrange(9999)} B. Sample",
+        ])
+    return rows
+
+
+def bare_openpyxl(path: Path, rows: list[list[object]]) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Nominals")
+    ws.append([c.header for c in COLUMNS])
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+
+
+def caseward(path: Path, rows: list[list[object]]) -> None:
+    info = DocumentInfo(title="Regional headcount return", author="DC 1 Bench",
+                        generated_at=datetime(2025, 11, 1, 9, 0), period="October 2025",
+                        app_version="bench")
+    write_return(path, info, [SheetSpec("Nominals", COLUMNS, iter(rows), len(rows))])
+
+
+def xlsxwriter_constant_memory(path: Path, rows: list[list[object]]) -> None:
+    import xlsxwriter  # type: ignore[import-not-found]
+
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True,
+                                         "strings_to_formulas": False})
+    ws = wb.add_worksheet("Nominals")
+    date_fmt = wb.add_format({"num_format": "dd/mm/yyyy"})
+    for r, row in enumerate([[c.header for c in COLUMNS], *rows]):
+        for c, value in enumerate(row):
+            if isinstance(value, date):
+                ws.write_datetime(r, c, value, date_fmt)
+            else:
+                ws.write(r, c, value)
+    wb.close()
+
+
+def timed(fn: Callable[[Path, list[list[object]]], None], folder: Path, name: str,
+          rows: list[list[object]]) -> float:
+    path = folder / name
+    start = time.perf_counter()
+    fn(path, rows)
+    elapsed = time.perf_counter() - start
+    path.unlink()
+    return elapsed
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    rows = make_rows(n)
+    print(f"{n:,} rows x {len(COLUMNS)} columns, best of {repeats}")
+    contenders: list[tuple[str, Callable[[Path, list[list[object]]], None]]] = [
+        ("bare openpyxl write-only", bare_openpyxl),
+        ("caseward write_return", caseward),
+    ]
+    if importlib.util.find_spec("xlsxwriter"):
+        contenders.append(("xlsxwriter constant_memory", xlsxwriter_constant_memory))
+    best: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(repeats):  # interleaved, so that machine noise falls on both alike
+            for label, fn in contenders:
+                t = timed(fn, Path(tmp), "bench.xlsx", rows)
+                best[label] = min(best.get(label, t), t)
+    for label, t in best.items():
+        print(f"  {label:30s} {t:7.2f} s")
+    ratio = best["caseward write_return"] / best["bare openpyxl write-only"]
+    print(f"  ratio caseward / bare: {ratio:.2f}x (target <= 1.30x)")
+    lxml = importlib.util.find_spec("lxml") is not None
+    print(f"  lxml installed: {lxml} (openpyxl uses it for faster XML when present)")
+    if not importlib.util.find_spec("xlsxwriter"):
+        print("  xlsxwriter not installed: no comparison")
+
+
+if __name__ == "__main__":
+    main()

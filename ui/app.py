@@ -1,0 +1,300 @@
+"""The window application: first run or unlock, the main window, locking (manual and idle).
+
+`CasewardApp` is the controller. It takes the secret store, paths and settings in its
+constructor so that tests can drive it with an in-memory keyring, a temporary folder and a short
+idle timeout; `run_gui()` builds the real one."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import inspect
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QSettings, Qt, Signal
+from PySide6.QtWidgets import QApplication, QDialog, QProgressDialog, QWidget
+
+from app.domain.errors import CasewardError
+from app.paths import default_vault_path
+from app.security.secrets import SecretStore
+from app.services.vault import Vault
+from ui import theme
+from ui.about import about_text
+from ui.dialogs import Dialogs, QtDialogs
+from ui.idle import IdleWatcher
+from ui.main_window import MainWindow
+from ui.ops import OpContext, OpRunner
+from ui.preferences import Preferences
+from ui.services import Services
+from ui.unlock import UnlockDialog
+from ui.wizard import DEMO_SEED, FirstRunWizard
+
+ORGANISATION = "Caseward"
+APPLICATION = "Caseward"
+
+
+def demo_generator() -> Callable[..., Any] | None:
+    """`app.services.demo.generate_demo` once another engineer has written it, else None."""
+    try:
+        if importlib.util.find_spec("app.services.demo") is None:
+            return None
+        module = importlib.import_module("app.services.demo")
+    except ImportError:
+        return None
+    fn = getattr(module, "generate_demo", None)
+    return fn if callable(fn) else None
+
+
+class CasewardApp(QObject):
+    """Drives the windows. Emits `exit_requested(code)` when the user quits."""
+
+    exit_requested = Signal(int)
+    locked = Signal()
+    unlocked = Signal()
+
+    def __init__(
+        self,
+        secret_store: SecretStore,
+        *,
+        vault_path: Path | None = None,
+        settings: QSettings | None = None,
+        dialogs: Dialogs | None = None,
+        idle_timeout_ms: int | None = None,
+        install_areas: Callable[[MainWindow], None] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        app = QApplication.instance()
+        assert isinstance(app, QApplication), "create the QApplication first"
+        self.qapp = app
+        self.secret_store = secret_store
+        self.prefs = Preferences(settings if settings is not None else QSettings(), self)
+        self.dialogs: Dialogs = dialogs if dialogs is not None else QtDialogs()
+        self.ops = OpRunner(self)
+        self._vault_path_arg = vault_path
+        self._idle_override = idle_timeout_ms
+        self.idle = IdleWatcher(app, self._idle_ms(), self)
+        self.idle.idle.connect(self._on_idle)
+        self.prefs.idle_minutes_changed.connect(self._idle_changed)
+        self.vault: Vault | None = None
+        self.services: Services | None = None
+        self.wizard: FirstRunWizard | None = None
+        self.unlock_dialog: UnlockDialog | None = None
+        self.window = MainWindow(self.prefs)
+        self.window.lock_requested.connect(lambda: self.lock())
+        self.window.quit_requested.connect(self.quit)
+        self.window.about_requested.connect(self.about)
+        if install_areas is None:
+            from ui.areas import install_standard_areas
+
+            install_areas = install_standard_areas
+        install_areas(self.window)
+        app.aboutToQuit.connect(self.shutdown)
+
+    # -- start ---------------------------------------------------------------------------------
+    def vault_path(self) -> Path:
+        if self._vault_path_arg is not None:
+            return self._vault_path_arg
+        last = self.prefs.last_vault()
+        if last and Path(last).exists():
+            return Path(last)
+        return default_vault_path()
+
+    def start(self) -> None:
+        path = self.vault_path()
+        if path.exists():
+            self.show_unlock()
+        else:
+            self.show_wizard(path)
+
+    def show_wizard(self, path: Path | None = None) -> FirstRunWizard:
+        wizard = FirstRunWizard(
+            self.secret_store, self.ops, self.dialogs, path or default_vault_path(),
+            demo_available=demo_generator() is not None,
+        )
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.accepted.connect(self._wizard_done)
+        wizard.rejected.connect(lambda: self.exit_requested.emit(0))
+        self.wizard = wizard
+        wizard.show()
+        return wizard
+
+    def _wizard_done(self) -> None:
+        wizard = self.wizard
+        self.wizard = None
+        if wizard is None or wizard.vault is None:
+            self.exit_requested.emit(0)
+            return
+        vault = wizard.vault
+        self.prefs.set_last_vault(str(vault.path))
+        self.prefs.set_last_user(vault.actor.user)
+        if wizard.fill_demo:
+            self._fill_demo(vault, wizard.demo_nominals)
+        else:
+            self._open(vault)
+
+    def _fill_demo(self, vault: Vault, nominals: int) -> None:
+        generate = demo_generator()
+        if generate is None:
+            self._open(vault)
+            return
+        progress = QProgressDialog("Creating synthetic demo data…", "", 0, 0)
+        progress.setWindowTitle("Caseward")
+        progress.setCancelButton(None)
+        progress.setMinimumDuration(0)
+        progress.setWindowModality(Qt.WindowModality.ApplicationModal)
+        progress.show()
+        accepts_progress = "progress" in inspect.signature(generate).parameters
+
+        def work(ctx: OpContext) -> None:
+            kwargs: dict[str, Any] = {"nominals": nominals, "seed": DEMO_SEED}
+            if accepts_progress:
+                kwargs["progress"] = ctx.progress
+            generate(vault, **kwargs)
+
+        def step(done: int, total: int) -> None:
+            progress.setRange(0, max(total, 1))
+            progress.setValue(done)
+
+        def finish() -> None:
+            progress.close()
+            progress.deleteLater()
+            self._open(vault)
+
+        def failed(text: str) -> None:
+            finish()
+            self.dialogs.error(self.window, "Demo data", f"The demo data was not added: {text}")
+
+        self.ops.start("demo", work, on_progress=step, on_result=lambda _: finish(),
+                       on_error=lambda exc: failed(str(exc)), on_bug=failed)
+
+    def show_unlock(self, notice: str = "") -> UnlockDialog:
+        parent: QWidget | None = self.window if self.window.isVisible() else None
+        dialog = UnlockDialog(
+            self.secret_store, self.ops, self.dialogs, self.prefs, self.vault_path(),
+            notice=notice, parent=parent,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.unlocked.connect(self._open)
+        dialog.rejected.connect(self.quit)
+        self.unlock_dialog = dialog
+        dialog.show()
+        return dialog
+
+    # -- unlocked ------------------------------------------------------------------------------
+    def _open(self, vault: Vault) -> None:
+        self.unlock_dialog = None
+        self.vault = vault
+        self._vault_path_arg = Path(vault.path)
+        self.services = Services(vault, ops=self.ops, dialogs=self.dialogs, prefs=self.prefs)
+        self.window.attach(self.services)
+        if not self.window.isVisible():
+            self.window.show()
+        if self.qapp.platformName() not in ("offscreen", "minimal"):
+            self.window.raise_()  # the offscreen plugin warns that it cannot raise
+        self.window.activateWindow()
+        self.idle.start()
+        self.unlocked.emit()
+
+    @property
+    def is_locked(self) -> bool:
+        return self.vault is None
+
+    def lock(self, notice: str = "") -> None:
+        """Drop the key and every piece of record data on screen, then ask to unlock again."""
+        if self.vault is None:
+            return
+        self.idle.stop()
+        self.ops.cancel_all()
+        self._close_other_windows()
+        self.window.detach()
+        if self.services is not None:
+            self.services.close()
+        self.services = None
+        self.ops.wait(3000)  # let cancelled work stop before the key goes
+        vault, self.vault = self.vault, None
+        with contextlib.suppress(CasewardError):
+            vault.lock()
+        self.locked.emit()
+        self.show_unlock(notice or "Caseward was locked. Sign in again to continue.")
+
+    def _on_idle(self) -> None:
+        minutes = self.idle.timeout_ms / 60000
+        if minutes >= 1:
+            text = f"Locked after {round(minutes)} minutes without activity."
+        else:
+            text = "Locked after a period without activity."
+        self.lock(text)
+
+    def _close_other_windows(self) -> None:
+        for widget in QApplication.topLevelWidgets():
+            if widget is self.window or not widget.isVisible():
+                continue
+            if isinstance(widget, QDialog):
+                widget.reject()
+            widget.close()
+
+    def set_idle_timeout_ms(self, timeout_ms: int | None) -> None:
+        """Override the idle timeout (None: back to the stored preference)."""
+        self._idle_override = timeout_ms
+        self.idle.set_timeout_ms(self._idle_ms())
+
+    def _idle_ms(self) -> int:
+        if self._idle_override is not None:
+            return self._idle_override
+        return self.prefs.idle_minutes() * 60_000
+
+    def _idle_changed(self, _minutes: int) -> None:
+        self.idle.set_timeout_ms(self._idle_ms())
+
+    # -- other actions -------------------------------------------------------------------------
+    def about(self) -> None:
+        self.dialogs.info(self.window, "About Caseward", about_text())
+
+    def quit(self) -> None:
+        self.shutdown()
+        self.exit_requested.emit(0)
+
+    def shutdown(self) -> None:
+        """Lock and close everything (idempotent)."""
+        self.idle.stop()
+        self.ops.cancel_all()
+        if self.window.isVisible():
+            self.prefs.set_geometry("main", self.window.saveGeometry())
+        self.window.detach()
+        self.services = None
+        self.ops.wait(5000)
+        if self.vault is not None:
+            with contextlib.suppress(CasewardError):
+                self.vault.lock()
+            self.vault = None
+        self.prefs.settings.sync()
+        for widget in QApplication.topLevelWidgets():
+            if widget.isVisible():
+                widget.close()
+
+
+def run_gui() -> int:
+    """The `caseward` command with no arguments: open the window."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setOrganizationName(ORGANISATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("Caseward")
+    theme.apply(app)
+    from app.security.secrets import KeyringSecretStore
+
+    controller = CasewardApp(KeyringSecretStore())
+    controller.exit_requested.connect(app.exit)
+    controller.start()
+    try:
+        return int(app.exec())
+    except Exception as exc:  # pragma: no cover - a last resort, never seen in normal use
+        from ui.ops import log_bug
+
+        log_bug(exc, "run_gui")
+        return 1

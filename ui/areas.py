@@ -1,0 +1,23 @@
+"""The areas in the left-hand navigation. Add yours here: one `window.add_area(...)` line.
+
+Positions leave room between areas: Today 10; record areas 100-800 (e.g. nominals 100,
+engagement 200, orders 300, meetings 400, correspondence 500, referrals 600, intelligence 700,
+returns 800); Audit 900; Admin 950. A factory takes the `Services` of the current unlock and
+returns the area's widget; it is called on the area's first visit and the widget is destroyed
+when the vault locks. Import views inside the function so that importing this module stays
+cheap."""
+
+from __future__ import annotations
+
+from app.domain.roles import Perm
+from ui.main_window import MainWindow
+
+
+def install_standard_areas(window: MainWindow) -> None:
+    from ui.views.admin import AdminView
+    from ui.views.audit import AuditView
+    from ui.views.today import TodayView
+
+    window.add_area("today", "Today", "today", TodayView, None, 10)
+    window.add_area("audit", "Audit", "audit", AuditView, Perm.AUDIT_READ, 900)
+    window.add_area("admin", "Admin", "admin", AdminView, Perm.USERS_MANAGE, 950)

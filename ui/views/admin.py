@@ -1,0 +1,478 @@
+"""The Admin view: users and roles on this vault, and terminal settings (idle lock)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.errors import CasewardError, ValidationError
+from app.domain.roles import ROLE_LABELS, Role
+from app.services.users import UserInfo
+from app.services.vault import check_user_name
+from ui.ops import OpContext
+from ui.preferences import MAX_IDLE_MINUTES, MIN_IDLE_MINUTES
+from ui.services import Services
+from ui.theme import icon
+from ui.widgets import FieldError, PassphraseFields, heading, message_label, with_error
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+ROOT = QModelIndex()  # the invalid index: "no parent"
+
+
+def uk_datetime(at: datetime | None) -> str:
+    if at is None:
+        return "Never"
+    aware = at if at.tzinfo else at.replace(tzinfo=UTC)
+    return aware.astimezone().strftime("%d/%m/%Y %H:%M")
+
+
+class UsersTableModel(QAbstractTableModel):
+    """The vault's active users (a handful: loaded whole)."""
+
+    RecordRole = Qt.ItemDataRole.UserRole + 1
+    SortRole = Qt.ItemDataRole.UserRole + 2
+    COLUMNS = ("User name", "Display name", "Role", "Created", "Last sign-in", "Key slot")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._users: list[UserInfo] = []
+
+    def set_users(self, users: list[UserInfo]) -> None:
+        self.beginResetModel()
+        self._users = list(users)
+        self.endResetModel()
+
+    def user(self, row: int) -> UserInfo | None:
+        return self._users[row] if 0 <= row < len(self._users) else None
+
+    def row_of(self, name: str) -> int:
+        for i, u in enumerate(self._users):
+            if u.name == name:
+                return i
+        return -1
+
+    def rowCount(self, parent: AnyIndex = ROOT) -> int:
+        return 0 if parent.isValid() else len(self._users)
+
+    def columnCount(self, parent: AnyIndex = ROOT) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal
+                and 0 <= section < len(self.COLUMNS)):
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not (0 <= index.row() < len(self._users)):
+            return None
+        u = self._users[index.row()]
+        col = index.column()
+        if role == self.RecordRole:
+            return u
+        if role == self.SortRole:
+            raw: tuple[Any, ...] = (u.name, u.display_name, u.role.value, u.created_at,
+                                    u.last_login_at, u.has_slot)
+            return raw[col] if 0 <= col < len(raw) else None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            slot = "Present" if u.has_slot else "Missing: reset the passphrase"
+            values = (u.name, u.display_name, ROLE_LABELS[u.role], uk_datetime(u.created_at),
+                      uk_datetime(u.last_login_at), slot)
+            return values[col] if 0 <= col < len(values) else None
+        if role == Qt.ItemDataRole.DecorationRole and col == 5:
+            return icon("ok" if u.has_slot else "warning")
+        return None
+
+
+def _role_combo() -> QComboBox:
+    combo = QComboBox()
+    for role in Role:
+        combo.addItem(ROLE_LABELS[role], role.value)
+    return combo
+
+
+class AddUserDialog(QDialog):
+    """Collects a new account and creates it off the UI thread (the key slot costs ~0.4 s)."""
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.created: UserInfo | None = None
+        self._busy = False
+        self.setWindowTitle("Add a user")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 18)
+        layout.setSpacing(12)
+        layout.addWidget(heading("Add a user", "The new user signs in with this passphrase "
+                                 "and should change it at once."))
+        form = QFormLayout()
+        form.setHorizontalSpacing(14)
+        form.setVerticalSpacing(10)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.name = QLineEdit()
+        self.name.setMaxLength(64)
+        self.name.setPlaceholderText("e.g. j.smith")
+        self.name_error = FieldError()
+        label = QLabel("&User name:")
+        label.setBuddy(self.name)
+        form.addRow(label, with_error(self.name, self.name_error))
+        self.display = QLineEdit()
+        self.display.setMaxLength(120)
+        label = QLabel("&Display name:")
+        label.setBuddy(self.display)
+        form.addRow(label, self.display)
+        self.role = _role_combo()
+        self.role.setCurrentIndex(self.role.findData(Role.VIEWER.value))
+        self.role_error = FieldError()
+        label = QLabel("&Role:")
+        label.setBuddy(self.role)
+        form.addRow(label, with_error(self.role, self.role_error))
+        self.passphrase = PassphraseFields(form)
+        layout.addLayout(form)
+        self.error = message_label("ErrorBox")
+        layout.addWidget(self.error)
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.setTextVisible(False)
+        self.busy.setMaximumHeight(8)
+        self.busy.hide()
+        layout.addWidget(self.busy)
+        buttons = QDialogButtonBox()
+        self.ok = buttons.addButton("&Add user", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok.setDefault(True)
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.submit)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.name.textChanged.connect(lambda: self.name_error.clear_error(self.name))
+        self.setMinimumWidth(560)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.name.setFocus()
+
+    def submit(self) -> None:
+        if self._busy:
+            return
+        name = self.name.text().strip()
+        ok = True
+        try:
+            check_user_name(name)
+        except ValidationError as exc:
+            self.name_error.show_error(f"The user name {exc.message}.", self.name)
+            ok = False
+        passphrase = self.passphrase.validate()
+        if not ok or passphrase is None:
+            return
+        role = Role(str(self.role.currentData()))
+        display = self.display.text().strip()
+        users = self.services.users
+
+        def work(ctx: OpContext) -> UserInfo:
+            return users.add_user(name, role, passphrase, display_name=display)
+
+        self._set_busy(True)
+        self.services.ops.start("admin.add_user", work, on_result=self._done,
+                                on_error=self._failed, on_bug=self._bug)
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.busy.setVisible(busy)
+        self.ok.setEnabled(not busy)
+        if busy:
+            self.error.hide()
+
+    def _done(self, info: UserInfo) -> None:
+        self._set_busy(False)
+        self.created = info
+        self.passphrase.clear()
+        self.accept()
+
+    def _failed(self, exc: CasewardError) -> None:
+        self._set_busy(False)
+        if isinstance(exc, ValidationError) and exc.field == "user":
+            self.name_error.show_error(f"The user name {exc.message}.", self.name)
+        elif isinstance(exc, ValidationError) and exc.field == "role":
+            self.role_error.show_error(f"The role {exc.message}.", self.role)
+        elif isinstance(exc, ValidationError) and "passphrase" in exc.field:
+            self.passphrase.first_error.show_error(f"The passphrase {exc.message}.",
+                                                   self.passphrase.first)
+        else:
+            self.error.setText(str(exc))
+            self.error.show()
+
+    def _bug(self, message: str) -> None:
+        self._set_busy(False)
+        self.error.setText(message)
+        self.error.show()
+
+    def reject(self) -> None:
+        if not self._busy:
+            super().reject()
+
+
+class ResetPassphraseDialog(QDialog):
+    """Sets another user's passphrase (rewrites only their key slot)."""
+
+    def __init__(self, services: Services, user: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.user = user
+        self._busy = False
+        self.setWindowTitle("Reset passphrase")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 18)
+        layout.setSpacing(12)
+        layout.addWidget(heading(f"New passphrase for {user}",
+                                 "Give it to the user in person; they should change it at once."))
+        form = QFormLayout()
+        form.setHorizontalSpacing(14)
+        form.setVerticalSpacing(10)
+        self.passphrase = PassphraseFields(form, "&New passphrase:")
+        layout.addLayout(form)
+        self.error = message_label("ErrorBox")
+        layout.addWidget(self.error)
+        buttons = QDialogButtonBox()
+        self.ok = buttons.addButton("&Set passphrase", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok.setDefault(True)
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.submit)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(520)
+
+    def submit(self) -> None:
+        value = self.passphrase.validate()
+        if value is None or self._busy:
+            return
+        users, name = self.services.users, self.user
+        self._busy = True
+        self.ok.setEnabled(False)
+
+        def work(ctx: OpContext) -> None:
+            users.change_passphrase(name, value)
+
+        self.services.ops.start("admin.passphrase", work, on_result=lambda _: self._done(),
+                                on_error=lambda e: self._failed(str(e)), on_bug=self._failed)
+
+    def _done(self) -> None:
+        self._busy = False
+        self.passphrase.clear()
+        self.accept()
+
+    def _failed(self, text: str) -> None:
+        self._busy = False
+        self.ok.setEnabled(True)
+        self.error.setText(text)
+        self.error.show()
+
+
+class AdminView(QWidget):
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.model = UsersTableModel(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(28, 22, 28, 18)
+        layout.setSpacing(12)
+        layout.addWidget(heading(
+            "Users and roles",
+            "Each user has their own passphrase and key slot. Every change here is audited.",
+        ))
+
+        actions = QHBoxLayout()
+        actions.setSpacing(8)
+        self.add_button = QPushButton("&Add user…")
+        self.add_button.setProperty("primary", True)
+        self.role_button = QPushButton(icon("role"), "Change &role…")
+        self.reset_button = QPushButton(icon("key"), "Reset &passphrase…")
+        self.remove_button = QPushButton(icon("remove-user"), "Re&move…")
+        self.add_button.clicked.connect(self.add_user)
+        self.role_button.clicked.connect(self.change_role)
+        self.reset_button.clicked.connect(self.reset_passphrase)
+        self.remove_button.clicked.connect(self.remove_user)
+        for b in (self.add_button, self.role_button, self.reset_button, self.remove_button):
+            actions.addWidget(b)
+        actions.addStretch(1)
+        layout.addLayout(actions)
+
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(32)
+        self.table.setAccessibleName("Users")
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for col, width in enumerate((140, 180, 300, 140, 140, 150)):
+            header.resizeSection(col, width)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # display name
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.table.doubleClicked.connect(self.change_role)
+        layout.addWidget(self.table, 1)
+
+        self.message = message_label("InfoBox")
+        layout.addWidget(self.message)
+        layout.addWidget(self._settings())
+        self.reload()
+
+    def _settings(self) -> QGroupBox:
+        box = QGroupBox("This terminal")
+        row = QHBoxLayout(box)
+        row.setSpacing(10)
+        label = QLabel("&Lock after")
+        self.idle_minutes = QSpinBox()
+        self.idle_minutes.setRange(MIN_IDLE_MINUTES, MAX_IDLE_MINUTES)
+        self.idle_minutes.setSuffix(" minutes without activity")
+        self.idle_minutes.setAccessibleName("Idle lock minutes")
+        label.setBuddy(self.idle_minutes)
+        self.save_settings_button = QPushButton("Sa&ve")
+        self.save_settings_button.clicked.connect(self.save_settings)
+        hint = QLabel("Applies to everyone on this terminal. Ctrl+L locks at once.")
+        hint.setObjectName("Hint")
+        for w in (label, self.idle_minutes, self.save_settings_button):
+            row.addWidget(w)
+        row.addSpacing(12)
+        row.addWidget(hint, 1)
+        self.load_settings()
+        return box
+
+    # -- settings page: load() / save() --------------------------------------------------------
+    def load_settings(self) -> None:
+        self.idle_minutes.setValue(self.services.prefs.idle_minutes())
+
+    def save_settings(self) -> None:
+        self.services.prefs.set_idle_minutes(self.idle_minutes.value())
+        self._say(f"Caseward now locks after {self.idle_minutes.value()} minutes without "
+                  "activity.")
+
+    # -- users ---------------------------------------------------------------------------------
+    def reload(self, select: str | None = None) -> None:
+        current = self.selected()
+        selected = select or (current.name if current is not None else None)
+        try:
+            users = self.services.users.list_users()
+        except CasewardError as exc:
+            self.services.dialogs.error(self, "Users", str(exc))
+            return
+        self.model.set_users(users)
+        if selected:
+            row = self.model.row_of(selected)
+            if row >= 0:
+                self.table.selectRow(row)
+        self._update_buttons()
+
+    def selected(self) -> UserInfo | None:
+        rows = self.table.selectionModel().selectedRows()
+        value = rows[0].data(UsersTableModel.RecordRole) if rows else None
+        return value if isinstance(value, UserInfo) else None
+
+    def _update_buttons(self, *_: Any) -> None:
+        has = self.selected() is not None
+        for b in (self.role_button, self.reset_button, self.remove_button):
+            b.setEnabled(has)
+
+    def _say(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.show()
+
+    def add_user(self) -> None:
+        dialog = AddUserDialog(self.services, self)
+        dialog.open()
+        dialog.accepted.connect(lambda: self._added(dialog))
+        self.add_dialog = dialog
+
+    def _added(self, dialog: AddUserDialog) -> None:
+        info = dialog.created
+        if info is not None:
+            self.reload(select=info.name)
+            self._say(f"Added {info.name} as {ROLE_LABELS[info.role]}.")
+
+    def change_role(self, *_: Any) -> None:
+        user = self.selected()
+        if user is None:
+            return
+        labels = [ROLE_LABELS[r] for r in Role]
+        chosen = self.services.dialogs.choose(
+            self, "Change role", f"Role for {user.name}:", labels, list(Role).index(user.role)
+        )
+        if chosen is None or chosen not in labels:
+            return
+        role = list(Role)[labels.index(chosen)]
+        if role is user.role:
+            return
+        users = self.services.users
+        self._run("admin.role", lambda ctx: users.set_role(user.name, role),
+                  f"{user.name} is now {ROLE_LABELS[role]}.", user.name)
+
+    def reset_passphrase(self) -> None:
+        user = self.selected()
+        if user is None:
+            return
+        dialog = ResetPassphraseDialog(self.services, user.name, self)
+        def done() -> None:
+            self.reload(select=user.name)
+            self._say(f"Passphrase set for {user.name}.")
+
+        dialog.accepted.connect(done)
+        dialog.open()
+        self.reset_dialog = dialog
+
+    def remove_user(self) -> None:
+        user = self.selected()
+        if user is None:
+            return
+        reason = self.services.dialogs.ask_text(
+            self, "Remove user", f"Why is {user.name} being removed? (recorded in the audit log)"
+        )
+        if reason is None:
+            return
+        if not reason.strip():
+            self.services.dialogs.error(self, "Remove user", "A reason is needed to remove a user.")
+            return
+        if not self.services.dialogs.confirm(
+            self, "Remove user",
+            f"Remove {user.name}? Their key slot is deleted at once and they can no longer "
+            "unlock this vault. Their audit history is kept.", "Remove",
+        ):
+            return
+        users = self.services.users
+        self._run("admin.remove", lambda ctx: users.remove_user(user.name, reason.strip()),
+                  f"Removed {user.name}.", None)
+
+    def _run(self, name: str, work: Any, done_text: str, select: str | None) -> None:
+        def done(_: object) -> None:
+            self.reload(select=select)
+            self._say(done_text)
+
+        self.services.ops.start(
+            name, work, on_result=done,
+            on_error=lambda exc: self.services.dialogs.error(self, "Users", str(exc)),
+            on_bug=lambda message: self.services.dialogs.error(self, "Users", message),
+        )

@@ -1,0 +1,265 @@
+"""Small shared widgets: marking banner, headings, field errors, passphrase entry, empty states."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services.vault import MIN_PASSPHRASE
+from ui.strength import estimate
+from ui.theme import MARKING, icon, repolish
+
+
+class MarkingBanner(QLabel):
+    """The protective marking across the top of a window."""
+
+    def __init__(self, marking: str = MARKING, parent: QWidget | None = None) -> None:
+        super().__init__(marking, parent)
+        self.setObjectName("MarkingBanner")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setAccessibleName(f"Protective marking: {marking}")
+
+
+def heading(title: str, subtitle: str = "") -> QWidget:
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 4)
+    layout.setSpacing(2)
+    label = QLabel(title)
+    label.setObjectName("PageTitle")
+    layout.addWidget(label)
+    if subtitle:
+        sub = QLabel(subtitle)
+        sub.setObjectName("PageSubtitle")
+        sub.setWordWrap(True)
+        layout.addWidget(sub)
+    return box
+
+
+def message_label(object_name: str, text: str = "") -> QLabel:
+    """A boxed message (ErrorBox, InfoBox, WarnBox, OkBanner, BadBanner); hidden when empty."""
+    label = QLabel(text)
+    label.setObjectName(object_name)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setVisible(bool(text))
+    return label
+
+
+class FieldError(QLabel):
+    """The validation message that sits under its field."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("FieldError")
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.hide()
+
+    def show_error(self, text: str, field: QWidget | None = None) -> None:
+        self.setText(text)
+        self.setVisible(bool(text))
+        if field is not None:
+            field.setProperty("invalid", bool(text))
+            repolish(field)
+
+    def clear_error(self, field: QWidget | None = None) -> None:
+        self.show_error("", field)
+
+
+def with_error(field: QWidget, error: FieldError) -> QWidget:
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(3)
+    layout.addWidget(field)
+    layout.addWidget(error)
+    return box
+
+
+class CapsLockWatcher(QObject):
+    """Caps-lock guess from typed letters (Qt has no portable caps-lock query on Linux).
+
+    A letter whose case disagrees with the Shift key means caps lock is on; one that agrees
+    means it is off. Other keys leave the guess as it was."""
+
+    changed = Signal(bool)
+
+    def __init__(self, field: QLineEdit) -> None:
+        super().__init__(field)
+        self.on = False
+        field.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            self.feed(event.text(), bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier))
+        return False
+
+    def feed(self, text: str, shift: bool) -> None:
+        if len(text) != 1 or not text.isalpha() or text.lower() == text.upper():
+            return
+        caps = text.isupper() != shift
+        if caps != self.on:
+            self.on = caps
+            self.changed.emit(caps)
+
+
+def caps_warning_label() -> QLabel:
+    label = QLabel("Caps Lock appears to be on.")
+    label.setObjectName("CapsWarning")
+    label.hide()
+    return label
+
+
+class StrengthMeter(QWidget):
+    """Bar + label + hint, updated from a passphrase field."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 2, 0, 0)
+        layout.setSpacing(3)
+        row = QHBoxLayout()
+        row.setSpacing(10)
+        self.bar = QProgressBar()
+        self.bar.setObjectName("StrengthMeter")
+        self.bar.setRange(0, 8)
+        self.bar.setTextVisible(False)
+        self.bar.setAccessibleName("Passphrase strength")
+        self.label = QLabel()
+        self.label.setMinimumWidth(70)
+        row.addWidget(self.bar, 1)
+        row.addWidget(self.label)
+        layout.addLayout(row)
+        self.hint = QLabel()
+        self.hint.setObjectName("Hint")
+        self.hint.setWordWrap(True)
+        layout.addWidget(self.hint)
+        self.update_for("")
+
+    def update_for(self, passphrase: str) -> None:
+        s = estimate(passphrase, MIN_PASSPHRASE)
+        self.bar.setValue(s.score * 2 if s.score else (1 if passphrase else 0))
+        self.bar.setProperty("level", str(s.score))
+        repolish(self.bar)
+        self.label.setText(s.label)
+        self.hint.setText(s.hint)
+        self.score = s.score
+
+
+class PassphraseFields(QObject):
+    """Passphrase + confirmation + strength meter + per-field messages, for a QFormLayout."""
+
+    changed = Signal()
+
+    def __init__(self, form: QFormLayout, label: str = "&Passphrase:") -> None:
+        super().__init__()
+        self.first = QLineEdit()
+        self.first.setEchoMode(QLineEdit.EchoMode.Password)
+        self.first.setAccessibleName("Passphrase")
+        self.first.setPlaceholderText(f"At least {MIN_PASSPHRASE} characters")
+        self.second = QLineEdit()
+        self.second.setEchoMode(QLineEdit.EchoMode.Password)
+        self.second.setAccessibleName("Confirm passphrase")
+        self.meter = StrengthMeter()
+        self.first_error = FieldError()
+        self.second_error = FieldError()
+        self.caps = caps_warning_label()
+        self._caps_watchers = [CapsLockWatcher(self.first), CapsLockWatcher(self.second)]
+        for watcher in self._caps_watchers:
+            watcher.changed.connect(self.caps.setVisible)
+        box = QWidget()
+        col = QVBoxLayout(box)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(4)
+        col.addWidget(self.first)
+        col.addWidget(self.meter)
+        col.addWidget(self.first_error)
+        first_label = QLabel(label)
+        first_label.setBuddy(self.first)
+        form.addRow(first_label, box)
+        second_label = QLabel("C&onfirm:")
+        second_label.setBuddy(self.second)
+        form.addRow(second_label, with_error(self.second, self.second_error))
+        form.addRow("", self.caps)
+        self.first.textChanged.connect(self._on_change)
+        self.second.textChanged.connect(self._on_change)
+
+    def _on_change(self) -> None:
+        self.meter.update_for(self.first.text())
+        self.first_error.clear_error(self.first)
+        if self.second.text() and not self.first.text().startswith(self.second.text()):
+            self.second_error.show_error("The two entries differ.", self.second)
+        else:
+            self.second_error.clear_error(self.second)
+        self.changed.emit()
+
+    def validate(self) -> str | None:
+        """The passphrase if both entries are acceptable; otherwise shows why and returns None."""
+        from app.domain.errors import ValidationError
+        from app.services.vault import check_new_passphrase
+
+        value = self.first.text()
+        try:
+            check_new_passphrase(value)
+        except ValidationError as exc:
+            self.first_error.show_error(f"The passphrase {exc.message}.", self.first)
+            return None
+        if value != self.second.text():
+            self.second_error.show_error("The two entries differ.", self.second)
+            return None
+        return value
+
+    def filled(self) -> bool:
+        return len(self.first.text()) >= MIN_PASSPHRASE and self.first.text() == self.second.text()
+
+    def clear(self) -> None:
+        self.first.clear()
+        self.second.clear()
+
+
+class EmptyState(QWidget):
+    """A calm, centred explanation for a view with nothing to show yet."""
+
+    def __init__(self, icon_name: str, title: str, text: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.setSpacing(8)
+        pic = QLabel()
+        pic.setPixmap(icon(icon_name).pixmap(56, 56))
+        pic.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        head = QLabel(title)
+        head.setObjectName("EmptyTitle")
+        head.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        body = QLabel(text)
+        body.setObjectName("EmptyText")
+        body.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        body.setWordWrap(True)
+        body.setMinimumWidth(440)
+        body.setMaximumWidth(560)
+        layout.addWidget(pic)
+        layout.addWidget(head)
+        layout.addWidget(body, 0, Qt.AlignmentFlag.AlignHCenter)
+
+
+def card(title: str) -> tuple[QFrame, QVBoxLayout]:
+    frame = QFrame()
+    frame.setObjectName("Card")
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(16, 14, 16, 14)
+    layout.setSpacing(6)
+    label = QLabel(title)
+    label.setObjectName("CardTitle")
+    layout.addWidget(label)
+    return frame, layout
