@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 
@@ -28,8 +29,11 @@ def default_vault_path() -> Path:
 
 
 def resources_dir() -> Path:
-    """Shipped resources (fonts, reference data, stylesheet)."""
-    return Path(__file__).resolve().parents[1] / "resources"
+    """Shipped resources (fonts, reference data, stylesheet): beside app/ in the source tree and
+    in site-packages (the wheel installs resources/ there), or in a PyInstaller bundle's folder."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    base = Path(bundle) if bundle else Path(__file__).resolve().parents[1]
+    return base / "resources"
 
 
 def keyfile_path(vault: Path) -> Path:

@@ -28,7 +28,9 @@ def load_fonts(folder: Path | None = None) -> list[str]:
 
 
 def apply(app: QApplication) -> None:
-    """Fonts, then the stylesheet: call once after the QApplication exists."""
+    """Fonts, then the stylesheet: call after the QApplication exists (again is harmless)."""
+    if app.property("caseward_theme"):
+        return  # replacing the style under live widgets is unsafe; once is enough
     families = load_fonts()
     if UI_FAMILY in families or UI_FAMILY in QFontDatabase.families():
         font = QFont(UI_FAMILY)
@@ -40,6 +42,7 @@ def apply(app: QApplication) -> None:
         icons = (resources_dir() / "icons").as_posix()
         app.setStyleSheet(qss.read_text(encoding="utf-8").replace("@ICONS@", icons))
     app.setWindowIcon(icon("caseward"))
+    app.setProperty("caseward_theme", True)
 
 
 def mono_font(point_size: float = 10) -> QFont:

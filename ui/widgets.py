@@ -162,8 +162,11 @@ class PassphraseFields(QObject):
 
     changed = Signal()
 
-    def __init__(self, form: QFormLayout, label: str = "&Passphrase:") -> None:
-        super().__init__()
+    def __init__(self, form: QFormLayout, label: str = "&Passphrase:", *,
+                 parent: QObject) -> None:
+        # Parented so that Qt, not Python's garbage collector (which may run on any thread),
+        # decides when it goes.
+        super().__init__(parent)
         self.first = QLineEdit()
         self.first.setEchoMode(QLineEdit.EchoMode.Password)
         self.first.setAccessibleName("Passphrase")

@@ -149,7 +149,7 @@ class AdminPage(QWizardPage):
         label = QLabel("&User name:")
         label.setBuddy(self.user)
         form.addRow(label, with_error(self.user, self.user_error))
-        self.passphrase = PassphraseFields(form)
+        self.passphrase = PassphraseFields(form, parent=self)
         layout.addLayout(form)
         layout.addStretch(1)
         self.user.textChanged.connect(self._changed)

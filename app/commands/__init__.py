@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from app.commands import engagement, foundation, prevent
+from app.commands import engagement, foundation, nominals, prevent
 
-MODULES: list[ModuleType] = [foundation, engagement, prevent]
+MODULES: list[ModuleType] = [foundation, nominals, engagement, prevent]

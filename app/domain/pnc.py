@@ -28,6 +28,8 @@ _SLASHED = re.compile(r"^(\d{2}|\d{4})/(\d{1,7})([A-Z])$")
 _SPACED = re.compile(r"^(\d{2}|\d{4})[\s\-._]+(\d{1,7})[\s\-._]*([A-Z])$")
 # No separator at all: only unambiguous when the serial is written with all seven digits.
 _RUN = re.compile(r"^(\d{2}|\d{4})(\d{7})([A-Z])$")
+# The stored form, checked first because stored IDs are parsed in bulk by matching.
+_NORMALISED = re.compile(r"(\d{4})/(\d{7})([A-Z])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +82,16 @@ def parse_pnc(text: str, *, today: date | None = None) -> Pnc | None:
     wrong check letter still parses (see ``Pnc.check_ok``) so that it can be shown and warned
     about rather than lost.
     """
+    current = (today or date.today()).year
+    match = _NORMALISED.fullmatch(text)
+    if match is not None:
+        year = int(match.group(1))
+        if not EARLIEST_YEAR <= year <= current + 1:
+            return None
+        return Pnc(year=year, serial=int(match.group(2)), letter=match.group(3))
     compact = text.strip().upper()
     if not compact or len(compact) > 40:
         return None
-    match = None
     if "/" in compact:
         left, _, right = compact.partition("/")
         left = _SEPARATORS.sub("", left)
@@ -96,7 +104,6 @@ def parse_pnc(text: str, *, today: date | None = None) -> Pnc | None:
     if match is None:
         return None
     year_text, serial_text, letter = match.groups()
-    current = (today or date.today()).year
     year = expand_year(int(year_text), today) if len(year_text) == 2 else int(year_text)
     if not EARLIEST_YEAR <= year <= current + 1:
         return None

@@ -541,6 +541,7 @@ class _RowReader:
         self.date_cols = [
             (name, index[name], layout.columns[name]) for name in DATE_FIELDS if name in index
         ]
+        self.date_cache: dict[tuple[str, bool], dt.date | None | str] = {}
         self.name_keys = frozenset(
             key for key, name in table.by_heading.items() if name in ("surname", "name")
         )
@@ -604,14 +605,27 @@ class _RowReader:
             value = cell_at(col)
             if value is None:
                 continue
-            try:
-                parsed = parse_date(value, birth=name == "dob", today=self.today, epoch=self.epoch)
-            except ValueError as exc:
+            parsed = self._date(value, name == "dob")
+            if isinstance(parsed, str):
                 label = self.table.labels[name]
-                rejected.append(RejectedRow(row_number, header, f"{label} {exc}", dropped=False))
+                rejected.append(RejectedRow(row_number, header, f"{label} {parsed}", dropped=False))
             else:
                 setattr(out, name, parsed)
         return out, rejected
+
+    def _date(self, value: object, birth: bool) -> dt.date | None | str:
+        """The date, or the reason it is not one; text is cached, as lists repeat dates a lot."""
+        key = (value, birth) if isinstance(value, str) else None
+        if key is not None and key in self.date_cache:
+            return self.date_cache[key]
+        result: dt.date | None | str
+        try:
+            result = parse_date(value, birth=birth, today=self.today, epoch=self.epoch)
+        except ValueError as exc:
+            result = str(exc)
+        if key is not None and len(self.date_cache) < 200_000:
+            self.date_cache[key] = result
+        return result
 
     def _name_problem(self, cell: object) -> str | None:
         if _is_blank(cell):

@@ -5,6 +5,11 @@ Paragraph text as markup, so ``<img src=…>`` or ``<link href=file:…>`` in a 
 file or a link. The helpers here (``paragraph``, ``section``, ``kv_table``, ``data_table``) take
 raw values and escape them themselves; only callers building their own Paragraphs need ``esc``.
 Control characters print as U+FFFD (�), as in the Excel returns; new lines are kept.
+
+Known limit: without the optional uharfbuzz/bidi support in reportlab, Arabic and Hebrew print
+left to right in stored order with Arabic letters unjoined: every character is there, but a
+reader (and a PDF text extractor) sees each word reversed. Names in those scripts should also
+appear in a transliterated field until shaping is added.
 """
 
 from __future__ import annotations
@@ -174,7 +179,7 @@ def _make_styles() -> PdfStyles:
 
 
 def paragraph(value: object, style: Any = None) -> Any:
-    """A Paragraph of data, escaped (Body style unless another is given)."""
+    """A Paragraph of data, escaped (Body style unless another is given; nothing shows as —)."""
     from reportlab.platypus import Paragraph
 
     return Paragraph(esc(display_text(value)), style or styles().body)

@@ -42,7 +42,7 @@ COVER_SHEET = "Cover"
 PROGRESS_EVERY = 1_000
 
 _DEFAULT_WIDTH: dict[str, float] = {
-    "text": 24, "date": 12, "datetime": 17, "int": 10, "float": 12,
+    "text": 24, "date": 12, "datetime": 18, "int": 10, "float": 12,
 }
 _EXCEL_SAFE_INT = 10**15  # Excel keeps 15 significant digits; larger integers are kept as text.
 
@@ -162,26 +162,31 @@ class _Cells:
             return self.text(text)
         return text
 
+    def _dated(self, value: date | datetime, style: Any) -> Any:
+        cell = self._cell_cls(self.ws, 1, 1, style_array=style)
+        # Set directly: the setter would look the number format up again for every cell.
+        cell._value = value
+        cell.data_type = "d"
+        return cell
+
     def convert_date(self, value: object) -> Any:
         if value is None:
             return None
-        kind = type(value)
-        if kind is date:
-            return self._cell_cls(self.ws, 1, 1, value=value, style_array=self.date_style)
+        if type(value) is date:
+            return self._dated(value, self.date_style)
         if isinstance(value, datetime):
-            value = _naive(value)
-            return self._cell_cls(self.ws, 1, 1, value=value, style_array=self.date_style)
+            return self._dated(_naive(value), self.date_style)
+        if isinstance(value, date):
+            return self._dated(date(value.year, value.month, value.day), self.date_style)
         return self.convert_text(value)
 
     def convert_datetime(self, value: object) -> Any:
         if value is None:
             return None
         if isinstance(value, datetime):
-            value = _naive(value)
-            return self._cell_cls(self.ws, 1, 1, value=value, style_array=self.datetime_style)
-        if type(value) is date:
-            value = datetime.combine(value, time())
-            return self._cell_cls(self.ws, 1, 1, value=value, style_array=self.datetime_style)
+            return self._dated(_naive(value), self.datetime_style)
+        if isinstance(value, date):
+            return self._dated(datetime.combine(value, time()), self.datetime_style)
         return self.convert_text(value)
 
     def convert_int(self, value: object) -> Any:
@@ -198,17 +203,14 @@ class _Cells:
         return self.convert_text(value)
 
     def convert_float(self, value: object) -> Any:
-        kind = type(value)
-        if kind is float:
-            assert isinstance(value, float)
+        if type(value) is float:
             if math.isfinite(value):
                 return value
             # Excel has no NaN or infinity; show the value rather than leave the cell blank.
             return self.text(str(value))
         if value is None:
             return None
-        if kind is int or isinstance(value, Decimal):
-            assert isinstance(value, int | Decimal)
+        if isinstance(value, int | Decimal) and not isinstance(value, bool):
             return self.convert_float(float(value))
         return self.convert_text(value)
 
@@ -357,7 +359,8 @@ def _write_data_sheet(
         if len(raw) != ncols:
             raise ValueError(f"row has {len(raw)} values for {ncols} columns")
         try:
-            append([convert(value) for convert, value in zip(converters, raw, strict=True)])
+            # Lengths were checked above; strict zipping would cost a little on every row.
+            append([convert(value) for convert, value in zip(converters, raw, strict=False)])
         except _CellTooLong as exc:
             column_name = _which_long_column(converters, raw, columns)
             raise ValidationError(
@@ -423,8 +426,7 @@ def _write_cover(
         ws.append([cells.styled(name), count])
     ws.append([])
     ws.append([cells.styled(
-        "Handle, store and send this return as its protective marking requires.",
-        alignment=styles.wrap,
+        "Handle, store and send this return as its protective marking requires."
     )])
 
 

@@ -211,7 +211,9 @@ def locked(path: Path) -> Iterator[None]:
 
 def write_atomic(path: Path, data: bytes) -> None:
     folder = path.parent
-    fd, tmp = tempfile.mkstemp(prefix=".caseward-", suffix=".tmp", dir=folder)
+    # Named after the target, so that a temp file left by a crash can be found and removed by
+    # whoever next holds that file's lock (see remove_stale_temp_files).
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -224,6 +226,17 @@ def write_atomic(path: Path, data: bytes) -> None:
             os.unlink(tmp)
         raise
     fsync_dir(folder)
+
+
+def remove_stale_temp_files(path: Path) -> int:
+    """Remove temp files a killed writer of `path` left behind. Call with `locked(path)` held:
+    every writer of a key file holds its lock, so none of these is in use."""
+    removed = 0
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+            removed += 1
+    return removed
 
 
 def fsync_dir(folder: Path) -> None:

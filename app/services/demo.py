@@ -43,6 +43,7 @@ from app.domain.roles import Perm
 from app.security.audit import Category
 from app.services.base import Service, requires
 from app.services.demo_engagement import engagement_step
+from app.services.demo_meetings import meetings_step
 from app.services.demo_prevent import prevent_step
 from app.services.vault import Vault
 from app.store import nominals as repo
@@ -114,7 +115,7 @@ class DemoContext:
 
 GeneratorStep = Callable[[DemoContext], int]
 
-# --- pools (invented people; real organisations are fine) ------------------------------------------
+# --- pools (invented people; real organisations are fine) ----------------------------------
 
 # (forenames male, forenames female, surnames) per origin; spellings as commonly written.
 ORIGINS: dict[str, tuple[list[str], list[str], list[str]]] = {
@@ -223,6 +224,7 @@ STREETS = ["Mill Lane", "Station Road", "Church Street", "Victoria Road", "Park 
            "Queens Road", "Albert Street", "Chapel Row", "Canal Walk", "Orchard Close"]
 TOWNS = [("Luton", "LU"), ("Leeds", "LS"), ("Cardiff", "CF"), ("Bradford", "BD"),
          ("Birmingham", "B"), ("Manchester", "M"), ("Reading", "RG"), ("Bristol", "BS")]
+POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 STATUS_WEIGHTS = {Status.CUSTODY: 35, Status.COMMUNITY: 45, Status.ABROAD: 4,
                   Status.DECEASED: 3, Status.CLOSED: 13}
 
@@ -354,8 +356,8 @@ class _NominalMaker:
             town, area = rng.choice(TOWNS)
             addresses.append(Address(
                 f"{rng.randint(1, 180)} {rng.choice(STREETS)}, {town}",
-                f"{area}{rng.randint(1, 20)} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
-                f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
+                f"{area}{rng.randint(1, 20)} {rng.randint(1, 9)}"
+                f"{rng.choice(POSTCODE_LETTERS)}{rng.choice(POSTCODE_LETTERS)}",
                 release if status is not Status.CUSTODY else None,
                 None,
             ))
@@ -471,7 +473,11 @@ class _NominalMaker:
             name = rng.choice(("dob", "force", "status", "forenames"))
             if name == "status":
                 return replace(record, status=None, establishment=None)
-            return replace(record, **{name: None if name != "forenames" else ""})
+            if name == "forenames":
+                return replace(record, forenames="")
+            if name == "dob":
+                return replace(record, dob=None)
+            return replace(record, force=None)
         if kind == "dates_inconsistent":
             sentence = record.dates.sentence_date
             assert sentence is not None and record.dates.crd is not None
@@ -566,17 +572,6 @@ BULK_CACHE_KIB = 262_144
 def _bulk_insert(ctx: DemoContext, first_id: int, records: list[Nominal], user: str) -> None:
     s = ctx.session
     conn = s.connection()
-    previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-    conn.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
-    try:
-        _insert_batches(ctx, first_id, records, user)
-    finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size = {int(previous or -2000)}")
-
-
-def _insert_batches(ctx: DemoContext, first_id: int, records: list[Nominal], user: str) -> None:
-    s = ctx.session
-    conn = s.connection()
     now = ctx.now
     reason = f"demo data (seed {ctx.seed})"
     for start in range(0, len(records), BATCH):
@@ -625,6 +620,7 @@ def _insert_batches(ctx: DemoContext, first_id: int, records: list[Nominal], use
 STEPS: list[tuple[str, GeneratorStep]] = [("nominals", generate_nominals)]
 STEPS.append(("engagement", engagement_step))  # contacts, notifications, orders, pathways
 STEPS.append(("prevent", prevent_step))  # referrals, assessments, intelligence
+STEPS.append(("meetings", meetings_step))  # meetings, actions, ISAs, correspondence
 
 
 def _save_truth(ctx: DemoContext) -> None:
@@ -654,9 +650,15 @@ def generate_demo(vault: Vault, nominals: int, seed: int, progress: Progress | N
         ctx = DemoContext(vault=vault, session=s, rng=random.Random(seed), seed=seed,
                           nominals=nominals, today=today or date.today(), now=utcnow(),
                           summary=summary, progress=progress)
-        for name, step in STEPS:
-            summary.steps[name] = step(ctx)
-        _save_truth(ctx)
+        conn = s.connection()
+        previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+        conn.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+        try:
+            for name, step in STEPS:
+                summary.steps[name] = step(ctx)
+            _save_truth(ctx)
+        finally:
+            conn.exec_driver_sql(f"PRAGMA cache_size = {int(previous or -2000)}")
     summary.seconds = time.perf_counter() - started
     return summary
 

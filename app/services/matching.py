@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 # Chosen on the labelled set in tests/services/test_matching.py: true duplicates of every kind
-# there score above 0.9 and the hard non-duplicates below 0.3, so 0.75 leaves margin both ways.
+# there score 0.8 or more (most above 0.9) and the hard non-duplicates 0.22 or less.
 # A name-only agreement (same name, no date of birth or identifier on one side) scores about
 # 0.73, just under: with 100,000 records such pairs are mostly namesakes.
 DEFAULT_THRESHOLD = 0.75
@@ -113,9 +113,15 @@ class _Name:
     surname_text: str
     forenames_text: str
     alias: bool
+    # Blocking material, worked out once per distinct name: unordered pairs of token sounds
+    # (name blocks) and the single sounds of surname and first forename (date blocks).
+    sound_pairs: frozenset[str]
+    sounds: frozenset[str]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass pays for object.__setattr__ on every field, and 100,000 of
+# these are built per scan. Nothing outside this module sees them.
+@dataclass(slots=True)
 class _Prepared:
     ref: str
     names: tuple[_Name, ...]
@@ -146,9 +152,12 @@ def _clean_cro(value: str) -> str:
 # Names repeat heavily across a list (every Mohammed Khan), so their analysis is cached.
 @lru_cache(maxsize=262144)
 def _name(surname: str, forenames: str, alias: bool) -> _Name:
+    s_tokens = tuple(canonical_tokens(surname))
+    f_tokens = tuple(canonical_tokens(forenames))
+    pairs, sounds = _name_sounds(s_tokens, f_tokens)
     return _Name(
-        surname=tuple(canonical_tokens(surname)),
-        forenames=tuple(canonical_tokens(forenames)),
+        surname=s_tokens,
+        forenames=f_tokens,
         surname_written=tuple(name_tokens(surname)),
         forenames_written=tuple(name_tokens(forenames)),
         surname_folded=fold(surname),
@@ -156,10 +165,12 @@ def _name(surname: str, forenames: str, alias: bool) -> _Name:
         surname_text=" ".join(surname.split()),
         forenames_text=" ".join(forenames.split()),
         alias=alias,
+        sound_pairs=pairs,
+        sounds=sounds,
     )
 
 
-def _prepare(p: PersonKey) -> _Prepared:
+def _prepare(p: PersonKey, today: date | None = None) -> _Prepared:
     names = [_name(p.surname, p.forenames, alias=False)]
     dobs: list[tuple[date, bool, str]] = [(p.dob, False, _digits(p.dob))] if p.dob else []
     for surname, forenames, dob in p.aliases:
@@ -168,7 +179,7 @@ def _prepare(p: PersonKey) -> _Prepared:
             names.append(alias)
         if dob and all(dob != d for d, _a, _s in dobs):
             dobs.append((dob, True, _digits(dob)))
-    pnc = parse_pnc(p.pnc) if p.pnc else None
+    pnc = parse_pnc(p.pnc, today=today) if p.pnc else None
     identifiers: dict[str, set[str]] = defaultdict(set)
     for kind, value in p.identifiers:
         cleaned = _clean_id(value)
@@ -465,25 +476,36 @@ def score_pair(a: PersonKey, b: PersonKey) -> Match:
 _MAX_KEY_TOKENS = 4
 
 
-def _name_codes(n: _Name) -> list[str]:
-    tokens = list(dict.fromkeys(n.surname + n.forenames))[:_MAX_KEY_TOKENS]
+def _name_codes(surname: tuple[str, ...], forenames: tuple[str, ...]) -> list[str]:
+    tokens = list(dict.fromkeys(surname + forenames))[:_MAX_KEY_TOKENS]
     return [_metaphone(t) for t in tokens]
+
+
+def _name_sounds(surname: tuple[str, ...], forenames: tuple[str, ...],
+                 ) -> tuple[frozenset[str], frozenset[str]]:
+    """The name's sound pairs (for name blocks) and single sounds (for date blocks)."""
+    codes = _name_codes(surname, forenames)
+    pairs: set[str] = set()
+    if len(codes) == 1:
+        pairs.add(codes[0])
+    # Unordered pairs, so surname / forename swaps land in the same block.
+    for i, c1 in enumerate(codes):
+        for c2 in codes[i + 1:]:
+            pairs.add(f"{c1}|{c2}" if c1 <= c2 else f"{c2}|{c1}")
+    sound = {_metaphone(t) for t in surname[:2]}
+    sound.update(_metaphone(t) for t in forenames[:1])
+    return frozenset(pairs), frozenset(sound)
 
 
 def _keys(p: _Prepared) -> set[str]:
     keys: set[str] = set()
-    sound: set[str] = set()
-    name_keys: set[str] = set()
-    for n in p.names:
-        codes = _name_codes(n)
-        if len(codes) == 1:
-            name_keys.add(codes[0])
-        # Unordered pairs, so surname / forename swaps land in the same block.
-        for i, c1 in enumerate(codes):
-            for c2 in codes[i + 1:]:
-                name_keys.add("|".join(sorted((c1, c2))))
-        sound.update(_metaphone(t) for t in n.surname[:2])
-        sound.update(_metaphone(t) for t in n.forenames[:1])
+    if len(p.names) == 1:
+        name_keys, sound = p.names[0].sound_pairs, p.names[0].sounds
+    else:
+        name_keys, sound = frozenset(), frozenset()
+        for n in p.names:
+            name_keys |= n.sound_pairs
+            sound |= n.sounds
     # A name sound alone would make a block of every Mohammed Khan; the year of birth and the
     # day of birth each split it, and a one-digit slip, a transposition or a day/month swap
     # leaves one of the two intact. A record without a date of birth meets only records with
@@ -528,7 +550,7 @@ def _birth_decade(p: _Prepared) -> str:
 
 
 def _full_sound(p: _Prepared) -> str:
-    codes = _name_codes(p.names[0])
+    codes = _name_codes(p.names[0].surname, p.names[0].forenames)
     return "|".join(sorted(codes[:2]))
 
 
@@ -576,7 +598,8 @@ def find_candidates(
     is compared whole, so the work grows with the number of records, not its square. Ties are
     ordered by the refs, so the same input always gives the same list.
     """
-    prepared = [_prepare(p) for p in people]
+    today = date.today()
+    prepared = [_prepare(p, today) for p in people]
     blocks: dict[str, list[int]] = defaultdict(list)
     for index, p in enumerate(prepared):
         for key in _keys(p):
@@ -585,8 +608,9 @@ def find_candidates(
     counts.people = len(prepared)
     seen: set[tuple[int, int]] = set()
     found: list[Match] = []
-    for key in sorted(blocks):
-        members = blocks[key]
+    # Insertion order is already deterministic for a given input order, and which block first
+    # brings a pair together does not change its score, so the blocks need no sorting.
+    for key, members in blocks.items():
         if len(members) < 2:
             continue
         counts.blocks += 1

@@ -39,6 +39,7 @@ from app.store.models import Revision, utcnow
 ENTITY = "nominal"
 PAGE_LIMIT_MAX = 1000
 SEARCH_LIMIT_MAX = 500
+ALL = NominalFilter()
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +206,7 @@ class NominalService(Service):
 
     # -- list and search (for the table model) ------------------------------------------------
     @requires(Perm.NOMINAL_READ)
-    def count(self, flt: NominalFilter = NominalFilter()) -> int:
+    def count(self, flt: NominalFilter = ALL) -> int:
         """How many live nominals the filter shows (merged records are hidden)."""
         with self.vault.read() as s:
             return repo.count(s, flt)
@@ -213,7 +214,7 @@ class NominalService(Service):
     @requires(Perm.NOMINAL_READ)
     def page(
         self,
-        flt: NominalFilter = NominalFilter(),
+        flt: NominalFilter = ALL,
         sort_key: SortKey | str = SortKey.NAME,
         descending: bool = False,
         offset: int = 0,

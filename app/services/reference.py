@@ -38,6 +38,8 @@ VALIDATORS: dict[str, str] = {
     "contact_vocab": "app.services.engagement:parse_contact_vocab",
     "prevent_lists": "app.domain.prevent:parse_prevent_lists",
     "vaf_template": "app.domain.prevent:parse_vaf_template",
+    "meeting_types": "app.domain.meetings:parse_meeting_lists",
+    "targets": "app.domain.meetings:parse_targets",
 }
 
 

@@ -55,6 +55,7 @@ class UserService(Service):
         parsed = role if isinstance(role, Role) else parse_role(role)
         check_new_passphrase(passphrase)
         self.vault.check_keyfile()
+        slot = self.vault.new_slot(name, passphrase)
         with self.vault.write() as s:
             existing = s.scalars(select(User).where(User.name == name)).first()
             if existing is not None and existing.removed_at is None:
@@ -79,7 +80,11 @@ class UserService(Service):
                 ref=name,
                 detail={"role": parsed.value},
             )
-        self.vault.set_passphrase(name, passphrase)
+            s.flush()
+            # The slot is written while this transaction holds the write lock, just before it
+            # commits: a crash can leave a slot for a name with no account (which opens
+            # nothing), never an account without a slot.
+            self.vault.store_slot(name, slot)
         return self._info(name)
 
     @requires(Perm.USERS_MANAGE)

@@ -281,12 +281,15 @@ class Vault:
         key: call before a change that will also rewrite a slot, so that it is refused whole."""
         self._update_keyfile(lambda _kf, _trusted: False, require_trust=True)
 
-    def set_passphrase(self, user: str, passphrase: str) -> None:
-        """Rewrite one user's slot (the database is not touched)."""
-        # Derive outside the lock: Argon2id takes a noticeable fraction of a second.
+    def new_slot(self, user: str, passphrase: str) -> keyfile.Slot:
+        """A slot for `user` wrapping this vault's key (Argon2id: a noticeable fraction of a
+        second, so callers derive it before taking any lock)."""
         scratch = keyfile.KeyFile(self.keyfile.vault_id, self.keyfile.terminal_bound)
         scratch.set_slot(user, passphrase, self.data_key, self.terminal_secret())
-        slot = scratch.slots[user]
+        return scratch.slots[user]
+
+    def store_slot(self, user: str, slot: keyfile.Slot) -> None:
+        """Put one slot into the key file (atomic replace; other slots are kept)."""
 
         def put(kf: keyfile.KeyFile, _trusted: bool) -> bool:
             kf.slots[user] = slot
@@ -294,6 +297,10 @@ class Vault:
             return True
 
         self._update_keyfile(put, require_trust=True)
+
+    def set_passphrase(self, user: str, passphrase: str) -> None:
+        """Rewrite one user's slot (the database is not touched)."""
+        self.store_slot(user, self.new_slot(user, passphrase))
 
     def remove_slot(self, user: str) -> None:
         def drop(kf: keyfile.KeyFile, _trusted: bool) -> bool:
@@ -633,9 +640,11 @@ def unlock_vault(
         raise VaultOpenError(f"No vault at {path}.")
     kpath = keyfile_path(path)
     pending = _pending_path(path)
-    if not kpath.exists() and pending.exists():
-        os.replace(pending, kpath)  # a rekey stopped after the database changed: finish it
-    kf = keyfile.load(kpath)
+    with keyfile.locked(kpath):
+        if not kpath.exists() and pending.exists():
+            os.replace(pending, kpath)  # a rekey stopped after the database changed: finish it
+        keyfile.remove_stale_temp_files(kpath)
+        kf = keyfile.load(kpath)
     if user not in kf.slots:
         raise UnknownUser(f"There is no account named {user!r} on this vault.")
     wait = kf.retry_after(user, now())

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, select, text, update
+from sqlalchemy import ColumnElement, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from app.domain.names import canonical_token, fold, name_tokens, search_keys
@@ -498,7 +498,7 @@ def page(session: Session, flt: NominalFilter, sort: SortKey, descending: bool, 
     if where.empty or limit <= 0:
         return []
     order = [c.desc() if descending else c.asc() for c in SORT_COLUMNS[sort]]
-    stmt: Select[Any] = (select(*_ROW_COLUMNS).where(*where.clauses).order_by(*order)
+    stmt: Any = (select(*_ROW_COLUMNS).where(*where.clauses).order_by(*order)
                          .offset(max(offset, 0)).limit(limit))
     return [_row(r) for r in session.execute(stmt)]
 

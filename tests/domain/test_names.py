@@ -217,7 +217,8 @@ def test_table_file_has_version_and_no_duplicate_members() -> None:
 
 def test_colliding_families_are_refused(tmp_path: Path) -> None:
     bad = tmp_path / "variants.json"
-    bad.write_text(json.dumps({"version": 1, "families": {"one": ["mohamed"], "two": ["mohammed"]}}))
+    families = {"one": ["mohamed"], "two": ["mohammed"]}
+    bad.write_text(json.dumps({"version": 1, "families": families}))
     with pytest.raises(ValueError, match="collide"):
         load_variant_table(bad)
     unversioned = tmp_path / "unversioned.json"

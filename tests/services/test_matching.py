@@ -453,8 +453,9 @@ def test_alias_matches_main_name() -> None:
 
 
 def test_identical_pnc_is_strong_and_different_valid_pnc_is_strong_against() -> None:
+    letter = make_pnc(1999, 55)[-1]
     same = score_pair(p("NM-1", "Haddad", "Omar", None, pnc=make_pnc(1999, 55)),
-                      p("NM-2", "Hadad", "Umar", date(1970, 1, 1), pnc="99/55" + make_pnc(1999, 55)[-1]))
+                      p("NM-2", "Hadad", "Umar", date(1970, 1, 1), pnc=f"99/55{letter}"))
     assert same.score > 0.9 and "PNC identical" in same.reasons
     different = score_pair(p("NM-1", "Haddad", "Omar", pnc=make_pnc(1999, 55)),
                            p("NM-2", "Haddad", "Omar", pnc=make_pnc(2001, 77)))
@@ -562,8 +563,10 @@ def test_blocking_keys_contents() -> None:
     assert "c:12/34X" in keys
     assert "i:nomis:A1234BC" in keys
     assert any(k.startswith("n:") for k in keys)
-    assert any(k.startswith(f"d:{DOB.isoformat()}:") for k in keys)
-    assert any(k.startswith(f"d:{day_month_swapped(DOB).isoformat()}:") for k in keys)
+    assert any(k.startswith(f"d:{DOB:%Y%m%d}:") for k in keys)
+    assert any(k.startswith(f"d:{day_month_swapped(DOB):%Y%m%d}:") for k in keys)
+    assert any(k.startswith("n:") and k.endswith(f":y{DOB.year}") for k in keys)
+    assert any(k.startswith("n:") and k.endswith(f":m{DOB:%m%d}") for k in keys)
     swapped = blocking_keys(p("NM-2", "Muhammad", "Khan"))
     assert {k for k in keys if k.startswith("n:")} == {k for k in swapped if k.startswith("n:")}
 
@@ -624,7 +627,7 @@ def test_find_candidates_20000_bounded_comparisons(capsys: pytest.CaptureFixture
     with capsys.disabled():
         print(f"\n20k: {stats}; {len(found)} candidates; {len(planted)} planted")
     # Far below the n^2 / 2 = 200 million of comparing everyone with everyone.
-    assert stats.comparisons <= 20 * n
+    assert stats.comparisons <= 5 * n
     assert stats.largest_block_compared <= 250
     found_pairs = {(m.a, m.b) for m in found}
     assert len(found_pairs) == len(found)

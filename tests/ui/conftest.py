@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,8 @@ def fake_dialogs() -> Any:
 def make_app(qtbot: Any, qapp: Any, tmp_path: Path, settings: Any, fake_dialogs: Any
              ) -> Iterator[Callable[..., Any]]:
     """Build a CasewardApp; every one made is shut down after the test."""
+    from PySide6.QtCore import QEvent
+
     from app.security.secrets import MemorySecretStore
     from ui import theme
     from ui.app import CasewardApp
@@ -58,6 +61,11 @@ def make_app(qtbot: Any, qapp: Any, tmp_path: Path, settings: Any, fake_dialogs:
         assert ctl.ops.wait(10_000)
         ctl.window.deleteLater()
         ctl.deleteLater()
+    made.clear()
+    # Delete Qt objects here, in the UI thread, rather than whenever the garbage collector
+    # happens to run (possibly on a worker thread of a later test).
+    qapp.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
     qapp.processEvents()
 
 

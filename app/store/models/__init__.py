@@ -11,6 +11,17 @@ from app.store.models.engagement import (
     NotificationEvent,
     NotificationRequirement,
 )
+from app.store.models.meetings import (
+    Action,
+    ActionUpdate,
+    AgendaItem,
+    Correspondence,
+    CorrespondenceNominal,
+    InformationSharingAgreement,
+    Meeting,
+    MeetingAttendee,
+    PerformanceSnapshot,
+)
 from app.store.models.nominal import (
     NOMINAL_SEARCH_DDL,
     DuplicateDismissal,
@@ -41,6 +52,15 @@ EXTRA_DDL: list[str] = [NOMINAL_SEARCH_DDL]
 
 __all__ = [
     "EXTRA_DDL",
+    "Action",
+    "ActionUpdate",
+    "AgendaItem",
+    "Correspondence",
+    "CorrespondenceNominal",
+    "InformationSharingAgreement",
+    "Meeting",
+    "MeetingAttendee",
+    "PerformanceSnapshot",
     "AuditEntry",
     "Base",
     "CivilOrder",

@@ -97,9 +97,19 @@ class Referral(Base):
         Index("ix_referral_received_on", "received_on"),
         Index("ix_referral_queue", "stage", "immediate_risk", "target_due"),
         Index("ix_referral_person", "person_id"),
-        Index("ix_referral_concern", "concern_type", "received_on"),
-        Index("ix_referral_sector", "source_sector", "received_on"),
         Index("ix_referral_closed", "closed_on"),
+        # Pattern breakdowns: one index per grouped column, leading with it and covering the
+        # filter columns, so each GROUP BY streams over a small index in group order (no
+        # temporary sort, no wide table pages to decrypt). See app/services/patterns.py.
+        Index("ix_referral_by_concern", "concern_type", "received_on", "source_sector"),
+        Index("ix_referral_by_sector", "source_sector", "received_on", "concern_type"),
+        Index("ix_referral_by_area", "area", "received_on", "concern_type", "source_sector"),
+        Index("ix_referral_by_month", "received_month", "received_on", "concern_type",
+              "source_sector"),
+        Index("ix_referral_by_age", "age_at_referral", "received_on", "concern_type",
+              "source_sector"),
+        # The institution breakdown's join looks referrals up by id in this covering index.
+        Index("ix_referral_by_id", "id", "received_on", "concern_type", "source_sector"),
     )
 
 

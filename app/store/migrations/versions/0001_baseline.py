@@ -65,6 +65,45 @@ def upgrade() -> None:
     )
     op.create_index("ix_intel_entry_received", "intel_entry", ["received_on"], unique=False)
     op.create_table(
+        "isa",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("ref", sa.String(length=16), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("reference", sa.String(length=100), nullable=False),
+        sa.Column("parties", sa.Text(), nullable=False),
+        sa.Column("purpose", sa.Text(), nullable=False),
+        sa.Column("start_date", sa.Date(), nullable=True),
+        sa.Column("review_date", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_isa")),
+        sa.UniqueConstraint("ref", name=op.f("uq_isa_ref")),
+    )
+    op.create_index("ix_isa_review", "isa", ["review_date"], unique=False)
+    op.create_table(
+        "meeting",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("ref", sa.String(length=16), nullable=False),
+        sa.Column("meeting_type", sa.String(length=48), nullable=False),
+        sa.Column("starts_at", sa.DateTime(), nullable=False),
+        sa.Column("meeting_date", sa.Date(), nullable=False),
+        sa.Column("chair", sa.String(length=200), nullable=False),
+        sa.Column("location", sa.String(length=300), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("notes", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_by", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_meeting")),
+        sa.UniqueConstraint("ref", name=op.f("uq_meeting_ref")),
+    )
+    op.create_index("ix_meeting_date", "meeting", ["meeting_date"], unique=False)
+    op.create_index(
+        "ix_meeting_type_date", "meeting", ["meeting_type", "meeting_date"], unique=False
+    )
+    op.create_table(
         "nominal",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("ref", sa.String(length=16), nullable=False),
@@ -153,6 +192,20 @@ def upgrade() -> None:
     )
     op.create_index("ix_nominal_pnc_norm", "nominal", ["pnc_norm"], unique=False)
     op.create_table(
+        "performance_snapshot",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("period", sa.String(length=8), nullable=False),
+        sa.Column("measure", sa.String(length=32), nullable=False),
+        sa.Column("value", sa.Float(), nullable=False),
+        sa.Column("numerator", sa.Integer(), nullable=True),
+        sa.Column("denominator", sa.Integer(), nullable=True),
+        sa.Column("taken_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_performance_snapshot")),
+    )
+    op.create_index(
+        "ix_performance_snapshot_pm", "performance_snapshot", ["period", "measure"], unique=True
+    )
+    op.create_table(
         "reference_data",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=64), nullable=False),
@@ -205,6 +258,35 @@ def upgrade() -> None:
         sa.Column("value", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_vault_meta")),
     )
+    op.create_table(
+        "action",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("ref", sa.String(length=16), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=True),
+        sa.Column("nominal_id", sa.Integer(), nullable=True),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("owner", sa.String(length=200), nullable=False),
+        sa.Column("due_date", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("closed_on", sa.Date(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_by", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"], ["meeting.id"], name=op.f("fk_action_meeting_id_meeting")
+        ),
+        sa.ForeignKeyConstraint(
+            ["nominal_id"], ["nominal.id"], name=op.f("fk_action_nominal_id_nominal")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_action")),
+        sa.UniqueConstraint("ref", name=op.f("uq_action_ref")),
+    )
+    op.create_index("ix_action_due", "action", ["due_date"], unique=False)
+    op.create_index("ix_action_meeting", "action", ["meeting_id"], unique=False)
+    op.create_index("ix_action_nominal", "action", ["nominal_id"], unique=False)
+    op.create_index("ix_action_owner", "action", ["owner", "status"], unique=False)
+    op.create_index("ix_action_status_due", "action", ["status", "due_date"], unique=False)
     op.create_table(
         "civil_order",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -279,6 +361,32 @@ def upgrade() -> None:
         "ix_contact_plan_next_due", "contact_plan", ["next_due", "nominal_id"], unique=False
     )
     op.create_table(
+        "correspondence",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("ref", sa.String(length=16), nullable=False),
+        sa.Column("agency", sa.String(length=200), nullable=False),
+        sa.Column("direction", sa.String(length=3), nullable=False),
+        sa.Column("sent_on", sa.Date(), nullable=False),
+        sa.Column("corr_type", sa.String(length=48), nullable=False),
+        sa.Column("subject", sa.String(length=500), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("isa_id", sa.Integer(), nullable=True),
+        sa.Column("reply_by", sa.Date(), nullable=True),
+        sa.Column("replied_on", sa.Date(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(["isa_id"], ["isa.id"], name=op.f("fk_correspondence_isa_id_isa")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_correspondence")),
+        sa.UniqueConstraint("ref", name=op.f("uq_correspondence_ref")),
+    )
+    op.create_index(
+        "ix_correspondence_agency", "correspondence", ["agency", "sent_on"], unique=False
+    )
+    op.create_index(
+        "ix_correspondence_reply", "correspondence", ["replied_on", "reply_by"], unique=False
+    )
+    op.create_index("ix_correspondence_sent", "correspondence", ["sent_on"], unique=False)
+    op.create_table(
         "duplicate_dismissal",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("a_id", sa.Integer(), nullable=False),
@@ -332,6 +440,25 @@ def upgrade() -> None:
     )
     op.create_index(
         "ix_intel_institution_institution", "intel_institution", ["institution_id"], unique=False
+    )
+    op.create_table(
+        "meeting_attendee",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("agency", sa.String(length=200), nullable=False),
+        sa.Column("role", sa.String(length=200), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meeting.id"],
+            name=op.f("fk_meeting_attendee_meeting_id_meeting"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_meeting_attendee")),
+    )
+    op.create_index(
+        "ix_meeting_attendee_meeting", "meeting_attendee", ["meeting_id", "position"], unique=False
     )
     op.create_table(
         "nominal_address",
@@ -478,6 +605,61 @@ def upgrade() -> None:
     op.create_index("ix_person_nominal", "person", ["nominal_id"], unique=False)
     op.create_index("ix_person_surname_key", "person", ["surname_key"], unique=False)
     op.create_table(
+        "action_update",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("action_id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("user", sa.String(length=64), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("old_status", sa.String(length=16), nullable=True),
+        sa.Column("new_status", sa.String(length=16), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["action_id"],
+            ["action.id"],
+            name=op.f("fk_action_update_action_id_action"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_action_update")),
+    )
+    op.create_index("ix_action_update_action", "action_update", ["action_id", "at"], unique=False)
+    op.create_table(
+        "agenda_item",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("title", sa.String(length=500), nullable=False),
+        sa.Column("nominal_id", sa.Integer(), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("action_id", sa.Integer(), nullable=True),
+        sa.Column("carried_from_meeting_id", sa.Integer(), nullable=True),
+        sa.Column("minutes", sa.Text(), nullable=False),
+        sa.Column("decisions", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["action_id"], ["action.id"], name=op.f("fk_agenda_item_action_id_action")
+        ),
+        sa.ForeignKeyConstraint(
+            ["carried_from_meeting_id"],
+            ["meeting.id"],
+            name=op.f("fk_agenda_item_carried_from_meeting_id_meeting"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meeting.id"],
+            name=op.f("fk_agenda_item_meeting_id_meeting"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["nominal_id"], ["nominal.id"], name=op.f("fk_agenda_item_nominal_id_nominal")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_agenda_item")),
+    )
+    op.create_index("ix_agenda_item_action", "agenda_item", ["action_id"], unique=False)
+    op.create_index(
+        "ix_agenda_item_meeting", "agenda_item", ["meeting_id", "position"], unique=False
+    )
+    op.create_index("ix_agenda_item_nominal", "agenda_item", ["nominal_id"], unique=False)
+    op.create_table(
         "civil_order_review",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("order_id", sa.Integer(), nullable=False),
@@ -501,6 +683,28 @@ def upgrade() -> None:
     )
     op.create_index("ix_civil_order_review_due", "civil_order_review", ["due_date"], unique=False)
     op.create_index("ix_civil_order_review_order", "civil_order_review", ["order_id"], unique=False)
+    op.create_table(
+        "correspondence_nominal",
+        sa.Column("correspondence_id", sa.Integer(), nullable=False),
+        sa.Column("nominal_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["correspondence_id"],
+            ["correspondence.id"],
+            name=op.f("fk_correspondence_nominal_correspondence_id_correspondence"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["nominal_id"],
+            ["nominal.id"],
+            name=op.f("fk_correspondence_nominal_nominal_id_nominal"),
+        ),
+        sa.PrimaryKeyConstraint(
+            "correspondence_id", "nominal_id", name=op.f("pk_correspondence_nominal")
+        ),
+    )
+    op.create_index(
+        "ix_correspondence_nominal_nominal", "correspondence_nominal", ["nominal_id"], unique=False
+    )
     op.create_table(
         "intel_person",
         sa.Column("intel_id", sa.Integer(), nullable=False),
@@ -578,18 +782,48 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_referral")),
         sa.UniqueConstraint("ref", name=op.f("uq_referral_ref")),
     )
-    op.create_index("ix_referral_closed", "referral", ["closed_on"], unique=False)
     op.create_index(
-        "ix_referral_concern", "referral", ["concern_type", "received_on"], unique=False
+        "ix_referral_by_age",
+        "referral",
+        ["age_at_referral", "received_on", "concern_type", "source_sector"],
+        unique=False,
     )
+    op.create_index(
+        "ix_referral_by_area",
+        "referral",
+        ["area", "received_on", "concern_type", "source_sector"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_referral_by_concern",
+        "referral",
+        ["concern_type", "received_on", "source_sector"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_referral_by_id",
+        "referral",
+        ["id", "received_on", "concern_type", "source_sector"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_referral_by_month",
+        "referral",
+        ["received_month", "received_on", "concern_type", "source_sector"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_referral_by_sector",
+        "referral",
+        ["source_sector", "received_on", "concern_type"],
+        unique=False,
+    )
+    op.create_index("ix_referral_closed", "referral", ["closed_on"], unique=False)
     op.create_index("ix_referral_person", "referral", ["person_id"], unique=False)
     op.create_index(
         "ix_referral_queue", "referral", ["stage", "immediate_risk", "target_due"], unique=False
     )
     op.create_index("ix_referral_received_on", "referral", ["received_on"], unique=False)
-    op.create_index(
-        "ix_referral_sector", "referral", ["source_sector", "received_on"], unique=False
-    )
     op.create_table(
         "intel_referral",
         sa.Column("intel_id", sa.Integer(), nullable=False),

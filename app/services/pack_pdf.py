@@ -1,0 +1,417 @@
+"""The meeting pack (PDF): cover, agenda and attendees, a one-page briefing per nominal for
+discussion, outstanding actions and a performance summary. Marked on every page with "Page N
+of M", every value escaped, written atomically with its .sha256 and audited as a disclosure."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from app.domain.errors import NotAllowed
+from app.domain.meetings import ActionStatus, Figure, clean_text, month_period
+from app.domain.nominal import Nominal as NominalRecord
+from app.domain.nominal import parse_ref as parse_nominal_ref
+from app.domain.roles import Perm, allowed
+from app.security.audit import Category
+from app.services.base import Service, requires
+from app.services.meetings import (
+    ActionInfo,
+    MeetingDetail,
+    _action_infos,
+    _detail,
+    _meeting_id,
+    meeting_lists,
+)
+from app.services.vault import Vault
+from app.store import nominals as nominal_repo
+from app.store.models import Action, CivilOrder, ContactPlan, Meeting
+
+__all__ = ["NominalBrief", "PackData", "PackService", "build_pack_pdf"]
+
+ORDER_LABELS = {"tpim": "TPIM notice", "teo": "Temporary exclusion order",
+                "scpo": "Serious Crime Prevention Order", "ftro": "Foreign Travel Restriction "
+                "Order", "part4": "Part 4 notification order"}
+
+
+@dataclass(frozen=True)
+class NominalBrief:
+    """What one briefing page shows about one nominal."""
+
+    record: NominalRecord
+    reason: str
+    frequency_days: int | None
+    last_contact: date | None
+    next_due: date | None
+    orders: tuple[tuple[str, date, date, str], ...]  # label, start, end, conditions
+    actions: tuple[ActionInfo, ...]
+    faults: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PackData:
+    meeting: MeetingDetail
+    briefs: tuple[NominalBrief, ...]
+    outstanding: tuple[ActionInfo, ...]
+    performance: tuple[Figure, ...]
+    performance_period: str
+    today: date
+    generated_at: datetime = field(default_factory=datetime.now)
+
+    @property
+    def nominal_refs(self) -> list[str]:
+        return [b.record.ref or "" for b in self.briefs]
+
+
+def _faults(s: Session, ids: Sequence[int], today: date) -> dict[int, list[str]]:
+    from app.services.quality import RULES, RuleContext
+    from app.store.models import Nominal
+
+    out: dict[int, list[str]] = defaultdict(list)
+    if not ids:
+        return out
+    ctx = RuleContext(today)
+    wanted = set(ids)
+    for rule in RULES:
+        if rule.sql is not None:
+            hit = {int(i) for (i,) in s.execute(
+                select(Nominal.id).where(Nominal.id.in_(list(wanted)), rule.sql(ctx)))}
+        else:
+            assert rule.python is not None
+            hit = wanted & rule.python(s, ctx, None) if len(wanted) > 5 else {
+                i for i in wanted if rule.python(s, ctx, i)}
+        for nid in hit:
+            out[nid].append(rule.title)
+    return out
+
+
+def gather(s: Session, meeting_key: int | str, today: date) -> tuple[MeetingDetail,
+                                                                      list[NominalBrief],
+                                                                      list[ActionInfo]]:
+    """The meeting, a brief per nominal on its agenda, and the outstanding actions of its
+    type (open actions raised at this or any earlier meeting of the type, or carried onto it)."""
+    mid = _meeting_id(s, meeting_key)
+    meeting = s.get(Meeting, mid)
+    assert meeting is not None
+    detail = _detail(s, meeting, meeting_lists(s), today)
+    items = [i for i in detail.agenda if i.kind == "nominal" and i.nominal_ref]
+    ids = [nominal_repo.id_for_ref(s, i.nominal_ref or "") for i in items]
+    pairs = [(i, n) for i, n in zip(items, ids, strict=True) if n is not None]
+    nids = [n for _, n in pairs]
+    records = {parse_nominal_ref(r.ref or "") or 0: r for r in nominal_repo.load_many(s, nids)}
+    plans = {p.nominal_id: p for p in s.scalars(
+        select(ContactPlan).where(ContactPlan.nominal_id.in_(nids)))}
+    orders: dict[int, list[tuple[str, date, date, str]]] = defaultdict(list)
+    for o in s.scalars(select(CivilOrder).where(CivilOrder.nominal_id.in_(nids),
+                                                 CivilOrder.status == "active")
+                       .order_by(CivilOrder.end_date)):
+        orders[o.nominal_id].append((ORDER_LABELS.get(o.order_type, o.order_type.upper()),
+                                     o.start_date, o.end_date, o.conditions))
+    action_rows = list(s.scalars(select(Action).where(
+        Action.nominal_id.in_(nids), Action.status == ActionStatus.OPEN.value)
+        .order_by(Action.due_date)))
+    by_nominal: dict[int, list[ActionInfo]] = defaultdict(list)
+    for info, row in zip(_action_infos(s, action_rows, today), action_rows, strict=True):
+        by_nominal[row.nominal_id or 0].append(info)
+    faults = _faults(s, nids, today)
+    briefs = []
+    for item, nid in pairs:
+        record = records.get(nid)
+        if record is None:
+            continue
+        plan = plans.get(nid)
+        briefs.append(NominalBrief(
+            record=record, reason=item.reason,
+            frequency_days=plan.frequency_days if plan else None,
+            last_contact=plan.last_contact_at.date() if plan and plan.last_contact_at else None,
+            next_due=plan.next_due if plan else None,
+            orders=tuple(orders[nid]), actions=tuple(by_nominal[nid]),
+            faults=tuple(faults[nid])))
+    same_type = select(Meeting.id).where(Meeting.meeting_type == meeting.meeting_type,
+                                         Meeting.meeting_date <= meeting.meeting_date)
+    carried = [i.action_ref for i in detail.agenda if i.action_ref]
+    outstanding_rows = list(s.scalars(select(Action).where(
+        Action.status == ActionStatus.OPEN.value,
+        or_(Action.meeting_id.in_(same_type), and_(Action.ref.in_(carried))))
+        .order_by(Action.due_date, Action.id)))
+    outstanding = _action_infos(s, outstanding_rows, today)
+    outstanding.sort(key=lambda a: (not a.overdue, a.due, a.id))
+    return detail, briefs, outstanding
+
+
+class PackService(Service):
+    """Gather and write the meeting pack."""
+
+    def __init__(self, vault: Vault, today: Any = date.today) -> None:
+        super().__init__(vault)
+        self._today = today
+
+    @requires(Perm.MEETING_READ)
+    def pack_data(self, meeting_key: int | str, today: date | None = None) -> PackData:
+        """Everything the pack prints, resolved (no session needed to render)."""
+        from app.services.performance import PerformanceService
+
+        if not allowed(self.vault.actor.role, Perm.NOMINAL_READ):
+            raise NotAllowed(f"Your role ({self.vault.actor.role.value}) may not read "
+                             "nominal records.")
+        today = today or self._today()
+        with self.vault.read() as s:
+            detail, briefs, outstanding = gather(s, meeting_key, today)
+        basis = min(detail.row.starts_at.date(), today)
+        period = month_period(basis.year, basis.month)
+        report = PerformanceService(self.vault, lambda: today).figures(period, today)
+        return PackData(detail, tuple(briefs), tuple(outstanding), report.figures,
+                        period.label, today)
+
+    @requires(Perm.EXPORT)
+    def export_pack(self, meeting_key: int | str, out: Path, *, recipient: str,
+                    justification: str, today: date | None = None,
+                    progress: Any = None) -> Any:
+        """Write the pack atomically (+ .sha256) and audit the disclosure: recipient,
+        justification, the nominals and actions included, the file name and its hash."""
+        from app.io.safe_write import atomic_export
+
+        recipient = clean_text(recipient, "recipient", 500, required=True)
+        justification = clean_text(justification, "justification", 2000, required=True,
+                                   multiline=True)
+        data = self.pack_data(meeting_key, today)
+        author = self.vault.actor.user
+
+        def write(stream: Any, sink: Any) -> None:
+            build_pack_pdf(stream, data, author=author, recipient=recipient, progress=sink)
+
+        result = atomic_export(out, write, progress=progress)
+        with self.vault.write() as s:
+            self.vault.audit(
+                s, Category.DISCLOSURE, "export.pack", entity="meeting", ref=data.meeting.ref,
+                reason=justification, recipient=recipient,
+                detail={"file": result.path.name, "sha256": result.sha256,
+                        "nominals": data.nominal_refs,
+                        "actions": [a.ref for a in data.outstanding]})
+        return result
+
+
+# --- layout -----------------------------------------------------------------------------
+
+
+def _uk(d: date | None) -> str:
+    return d.strftime("%d/%m/%Y") if d else "—"
+
+
+def _name(n: NominalRecord) -> str:
+    return n.display_name
+
+
+def briefing_page(st: Any, b: NominalBrief, today: date) -> list[Any]:
+    """One nominal on one page (shrunk to fit if the record is long)."""
+    from reportlab.lib.colors import HexColor
+    from reportlab.platypus import KeepInFrame, Paragraph, Spacer, Table, TableStyle
+
+    from app.io.pdf import (
+        FRAME_WIDTH,
+        MARGIN_BOTTOM,
+        MARGIN_TOP,
+        MM,
+        PAGE_HEIGHT,
+        RULE,
+        data_table,
+        esc,
+        kv_table,
+        photo_placeholder,
+    )
+
+    n = b.record
+    head = Table(
+        [[[Paragraph(esc(f"{n.ref}  ·  Briefing"), st.small),
+           Paragraph(esc(_name(n)), st.title),
+           Paragraph(esc(f"Why it is on the agenda: {b.reason or 'chosen for discussion'}"),
+                     st.body)],
+          photo_placeholder(26 * MM, 32 * MM)]],
+        colWidths=[FRAME_WIDTH - 30 * MM, 30 * MM], hAlign="LEFT")
+    head.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                              ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                              ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                              ("LINEBELOW", (0, 0), (-1, 0), 0.6, HexColor(RULE))]))
+    half = (FRAME_WIDTH - 6 * MM) / 2
+    mappa = (f"Category {n.mappa_category}, level {n.mappa_level}"
+             if n.mappa_category else None)
+    left = kv_table([
+        ("Date of birth", n.dob), ("Gender", n.gender.value if n.gender else None),
+        ("PNC ID", n.pnc), ("CRO", n.cro),
+        ("Aliases", "; ".join(f"{a.surname.upper()}, {a.forenames}".strip(", ")
+                              for a in n.aliases[:4]) or None),
+        ("Status", n.status.value.capitalize() if n.status else None),
+        ("Establishment", n.establishment), ("Release date", n.release_date),
+    ], label_width=26 * MM, width=half)
+    right = kv_table([
+        ("Risk level", n.risk_level.value.capitalize() if n.risk_level else None),
+        ("ROSH", n.rosh.value.replace("_", " ").capitalize() if n.rosh else None),
+        ("MAPPA", mappa), ("Nominal manager", n.nominal_manager), ("Force", n.force),
+        ("LED / SED", f"{_uk(n.dates.led)} / {_uk(n.dates.sed)}"),
+        ("Notification end", n.notification_end),
+    ], label_width=30 * MM, width=half)
+    facts = Table([[left, right]], colWidths=[half + 6 * MM, half], hAlign="LEFT")
+    facts.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                               ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    if b.next_due is None:
+        contact = "No contact plan"
+    else:
+        late = b.next_due < today
+        contact = (f"Every {b.frequency_days} days; last {_uk(b.last_contact)}; next due "
+                   f"{_uk(b.next_due)}" + (f" — OVERDUE by {(today - b.next_due).days} days"
+                                           if late else ""))
+    flow: list[Any] = [head, Spacer(1, 3 * MM), facts, Spacer(1, 2 * MM),
+                       Paragraph("Offence", st.h2), Paragraph(esc(n.offence or "—"), st.body),
+                       Paragraph("Engagement", st.h2), Paragraph(esc(contact), st.body)]
+    flow.append(Paragraph("Civil orders in force", st.h2))
+    if b.orders:
+        flow.append(data_table(["Order", "From", "Until", "Conditions"],
+                               [(label, start, end, cond) for label, start, end, cond
+                                in b.orders],
+                               [40 * MM, 20 * MM, 20 * MM, FRAME_WIDTH - 80 * MM]))
+    else:
+        flow.append(Paragraph(esc("None recorded."), st.body))
+    flow.append(Paragraph("Open actions", st.h2))
+    if b.actions:
+        flow.append(data_table(
+            ["Ref", "Action", "Owner", "Due"],
+            [(a.ref, a.text, a.owner, f"{_uk(a.due)}{' (overdue)' if a.overdue else ''}")
+             for a in b.actions[:8]],
+            [20 * MM, FRAME_WIDTH - 82 * MM, 34 * MM, 28 * MM]))
+    else:
+        flow.append(Paragraph(esc("None open."), st.body))
+    if b.faults:
+        flow.append(Paragraph("Data quality", st.h2))
+        flow.append(Paragraph(esc("; ".join(b.faults)), st.body))
+    if n.notes:
+        flow.append(Paragraph("Notes", st.h2))
+        notes = n.notes if len(n.notes) <= 1500 else n.notes[:1499] + "…"
+        flow.append(Paragraph(esc(notes), st.small))
+    height = PAGE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM - 2 * MM
+    return [KeepInFrame(FRAME_WIDTH, height, flow, mode="shrink")]
+
+
+def build_pack_pdf(target: Any, data: PackData, *, author: str, recipient: str,
+                   progress: Any = None, invariant: bool = False) -> int:
+    """Lay out the pack; returns the number of pages."""
+    from reportlab.lib.colors import HexColor
+    from reportlab.platypus import PageBreak, Paragraph, Spacer, Table, TableStyle
+
+    from app.io.marking import DocumentInfo
+    from app.io.pdf import FRAME_WIDTH, MM, RULE, data_table, esc, kv_table, section
+
+    m = data.meeting
+    when = m.row.starts_at
+    info = DocumentInfo(
+        title=f"Meeting pack: {m.row.type_label}, {when:%d/%m/%Y}",
+        author=author, generated_at=data.generated_at)
+    standing = m.items("standing")
+    carried = m.items("carried")
+    nominal_items = m.items("nominal")
+    other = m.items("other")
+
+    def story(st: Any) -> list[Any]:
+        flow: list[Any] = [Spacer(1, 30 * MM),
+                           Paragraph(esc("MEETING PACK"), st.small),
+                           Paragraph(esc(m.row.type_label), st.title),
+                           Spacer(1, 4 * MM)]
+        flow.append(kv_table([
+            ("Meeting", m.ref),
+            ("Date and time", when.strftime("%A %d %B %Y, %H:%M")),
+            ("Location", m.row.location), ("Chair", m.row.chair),
+            ("Prepared for", recipient), ("Prepared by", author),
+            ("Generated", data.generated_at.strftime("%d/%m/%Y %H:%M")),
+        ], label_width=40 * MM))
+        flow.append(Spacer(1, 8 * MM))
+        flow.append(Paragraph("Contents", st.h1))
+        flow.append(kv_table([
+            ("1. Agenda and attendees", f"{len(m.agenda)} items, {len(m.attendees)} attendees"),
+            ("2. Nominal briefings", f"{len(data.briefs)} nominals, one page each"),
+            ("3. Outstanding actions", f"{len(data.outstanding)} open, "
+                                       f"{sum(a.overdue for a in data.outstanding)} overdue"),
+            ("4. Performance summary", data.performance_period),
+        ], label_width=60 * MM))
+        flow.append(Spacer(1, 10 * MM))
+        notice = Table([[Paragraph(esc(
+            "Handling: this pack contains personal data processed for law enforcement purposes "
+            "(Data Protection Act 2018, Part 3). It is for the named recipient and the meeting "
+            "only. Do not copy or forward it; store it securely and return or destroy it after "
+            "the meeting. Its issue has been recorded in the audit log."), st.small)]],
+            colWidths=[FRAME_WIDTH])
+        notice.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.6, HexColor(RULE)),
+                                    ("BACKGROUND", (0, 0), (-1, -1), HexColor("#F3F5F8")),
+                                    ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                                    ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+                                    ("TOPPADDING", (0, 0), (-1, -1), 6),
+                                    ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
+        flow += [notice, PageBreak()]
+
+        flow += section("1. Agenda")
+        rows: list[tuple[object, ...]] = []
+        number = 0
+        for item in standing:
+            number += 1
+            rows.append((f"{number}", item.title, ""))
+        if carried:
+            number += 1
+            rows.append((f"{number}", "Actions carried forward (overdue)", ""))
+            for k, item in enumerate(carried, 1):
+                origin = (f"carried from {item.carried_from_ref} of "
+                          f"{_uk(item.carried_from_date)}") if item.carried_from_ref else "carried"
+                rows.append((f"{number}.{k}", f"{item.action_ref}: {item.title}",
+                             f"{item.reason}; {origin}"))
+        if nominal_items:
+            number += 1
+            rows.append((f"{number}", "Nominals for discussion", ""))
+            for k, item in enumerate(nominal_items, 1):
+                rows.append((f"{number}.{k}", f"{item.nominal_ref} {item.nominal_name or ''}",
+                             item.reason))
+        for item in other:
+            number += 1
+            rows.append((f"{number}", item.title, ""))
+        flow.append(data_table(["No.", "Item", "Notes"], rows,
+                               [14 * MM, 86 * MM, FRAME_WIDTH - 100 * MM]))
+        flow += section("Attendees")
+        flow.append(data_table(["Name", "Agency", "Role"],
+                               [(a.name, a.agency, a.role) for a in m.attendees],
+                               [55 * MM, 65 * MM, FRAME_WIDTH - 120 * MM]))
+        if m.notes:
+            flow += section("Notes")
+            flow.append(Paragraph(esc(m.notes), st.body))
+        flow.append(PageBreak())
+
+        for b in data.briefs:
+            flow += briefing_page(st, b, data.today)
+            flow.append(PageBreak())
+
+        flow += section("3. Outstanding actions")
+        flow.append(Paragraph(esc(
+            f"Open actions of {m.row.type_label} meetings up to this one, overdue first "
+            f"(as at {_uk(data.today)})."), st.small))
+        flow.append(data_table(
+            ["Ref", "Action", "Owner", "Due", "Raised at", "Nominal"],
+            [(a.ref, a.text, a.owner, f"{_uk(a.due)}{' OVERDUE' if a.overdue else ''}",
+              a.meeting_ref, a.nominal_ref) for a in data.outstanding],
+            [18 * MM, FRAME_WIDTH - 122 * MM, 30 * MM, 26 * MM, 24 * MM, 24 * MM]))
+        flow += section(f"4. Performance summary: {data.performance_period}")
+        perf = data_table(
+            ["Measure", "Target", "Actual", "Met", "Basis"],
+            [(f.label, f.target_text, f.value_text,
+              "—" if f.met is None else ("Yes" if f.met else "No"),
+              (f"{f.numerator} of {f.denominator}" if f.denominator is not None
+               else (f.note or "")) if f.value is not None else f.note)
+             for f in data.performance],
+            [52 * MM, 18 * MM, 20 * MM, 12 * MM, FRAME_WIDTH - 102 * MM])
+        flow.append(perf)
+        return flow
+
+    from app.io.pdf import build_pdf
+
+    return build_pdf(target, info, story, progress, invariant=invariant)

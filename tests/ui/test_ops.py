@@ -1,0 +1,85 @@
+"""Background operations: results, plain errors, bugs logged with a path, cancellation."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from app.domain.errors import ValidationError
+
+
+def _runner(qapp: Any) -> Any:
+    from ui.ops import OpRunner
+
+    return OpRunner()
+
+
+def test_result_arrives_in_the_ui_thread(qtbot: Any, qapp: Any) -> None:
+    runner = _runner(qapp)
+    got: list[Any] = []
+    seen: list[int] = []
+
+    def work(ctx: Any) -> str:
+        ctx.progress(1, 2)
+        return "done"
+
+    op = runner.start("t", work, on_result=lambda v: got.append((v, threading.current_thread())),
+                      on_progress=lambda d, t: seen.append(d))
+    qtbot.waitUntil(lambda: bool(got))
+    assert got[0] == ("done", threading.main_thread())
+    assert seen == [1] and op.done
+    qtbot.waitUntil(lambda: runner.active == 0)
+    assert runner.wait(5000)
+
+
+def test_caseward_errors_are_plain_and_other_errors_are_logged_bugs(
+    qtbot: Any, qapp: Any
+) -> None:
+    from app.paths import log_dir
+
+    runner = _runner(qapp)
+    errors: list[Any] = []
+    bugs: list[str] = []
+
+    def refuse(ctx: Any) -> None:
+        raise ValidationError("user", "is wrong")
+
+    def crash(ctx: Any) -> None:
+        raise KeyError("never shown: could be record data")
+
+    runner.start("refuse", refuse, on_error=errors.append)
+    runner.start("crash", crash, on_bug=bugs.append)
+    qtbot.waitUntil(lambda: bool(errors) and bool(bugs))
+    assert isinstance(errors[0], ValidationError)
+    log = log_dir() / "caseward.log"
+    assert str(log) in bugs[0] and "KeyError" in bugs[0] and "bug" in bugs[0]
+    text = Path(log).read_text(encoding="utf-8")
+    assert "command=gui:crash error=builtins.KeyError" in text
+    assert "never shown" not in text and "never shown" not in bugs[0]
+    assert runner.wait(5000)
+
+
+def test_cancelled_work_delivers_nothing(qtbot: Any, qapp: Any) -> None:
+    runner = _runner(qapp)
+    release = threading.Event()
+    got: list[Any] = []
+
+    def slow(ctx: Any) -> str:
+        release.wait(5)
+        return "late"
+
+    def stoppable(ctx: Any) -> str:
+        release.wait(5)
+        ctx.check()
+        return "never"
+
+    a = runner.start("slow", slow, on_result=got.append)
+    b = runner.start("stoppable", stoppable, on_result=got.append)
+    runner.cancel_all()
+    assert runner.active == 0
+    release.set()
+    assert runner.wait(5000)
+    qtbot.waitUntil(lambda: a.done and b.done)
+    qtbot.wait(50)
+    assert got == []
