@@ -196,9 +196,9 @@ class MainWindow(QMainWindow):
         self.nav.blockSignals(False)
         self.go_menu.clear()
         for widget in self._widgets.values():
+            # Still the stack's child (Qt owns it), so only deleteLater() destroys it.
             self.stack.removeWidget(widget)
             widget.hide()
-            widget.setParent(None)
             widget.deleteLater()
         self._widgets.clear()
         self.services = None

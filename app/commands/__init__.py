@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from app.commands import engagement, foundation, nominals, prevent
+from app.commands import engagement, foundation, meetings, nominals, prevent
 
-MODULES: list[ModuleType] = [foundation, nominals, engagement, prevent]
+MODULES: list[ModuleType] = [foundation, nominals, engagement, prevent, meetings]

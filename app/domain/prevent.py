@@ -9,7 +9,7 @@ against the loaded lists rather than the enums.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -683,7 +683,6 @@ class IntelInput:
     referral_ids: Sequence[int] = ()
     person_ids: Sequence[int] = ()
     institution_ids: Sequence[int] = ()
-    tags: Sequence[str] = field(default_factory=tuple)
 
 
 def validate_intel(i: IntelInput, today: date) -> tuple[IntelInput, Grading]:

@@ -198,8 +198,8 @@ def meetings_step(ctx: DemoContext) -> int:
             meeting.status = "held"
             for _ in range(rng.randint(2, 5)):
                 due = day + timedelta(days=rng.choice([14, 21, 28, 42]))
-                nid = rng.choice(chosen) if chosen and rng.random() < 0.7 else None
-                action = Action(ref="", meeting_id=meeting.id, nominal_id=nid,
+                about = rng.choice(chosen) if chosen and rng.random() < 0.7 else None
+                action = Action(ref="", meeting_id=meeting.id, nominal_id=about,
                                 text=rng.choice(ACTION_TEXTS), owner=rng.choice(OWNERS),
                                 due_date=due, status="open", created_by=user,
                                 updated_by=user, created_at=datetime.combine(day, time(17)))
@@ -217,6 +217,9 @@ def meetings_step(ctx: DemoContext) -> int:
                                        "done"))
                 elif roll < 0.86:
                     fates.append(_Fate(action.id, due - timedelta(days=2), "cancelled"))
+                elif day < today - timedelta(days=120):  # old ones were closed in the end
+                    fates.append(_Fate(action.id, due + timedelta(days=rng.randint(30, 90)),
+                                       "done"))
                 # else: still open (overdue once its due date has passed)
                 actions_made += 1
         made += 1

@@ -923,7 +923,8 @@ class MeetingService(Service):
                 extra.append(f"due date moved to {_uk(row.due_date)}")
             if "owner" in changes:
                 extra.append(f"owner now {row.owner}")
-            text = note or "; ".join(extra).capitalize()
+            joined = "; ".join(extra)
+            text = note or joined[:1].upper() + joined[1:]
             if note and extra:
                 text = f"{note} ({'; '.join(extra)})"
             s.add(ActionUpdate(action_id=row.id, at=utcnow(), user=self.vault.actor.user,
@@ -992,3 +993,92 @@ class MeetingService(Service):
         with self.vault.read() as s:
             return [o for (o,) in s.execute(select(Action.owner).distinct()
                                             .order_by(Action.owner))]
+
+    @requires(Perm.EXPORT)
+    def export_actions(self, out: Any, start: date | None, end: date | None, *,
+                       recipient: str, justification: str, today: date | None = None,
+                       progress: Any = None) -> Any:
+        """The chair's report / action log (xlsx): every action due from ``start`` to
+        ``end`` (by default every open action and those due in the last twelve months), and a
+        summary per owner; written atomically (+ .sha256) and audited as a disclosure."""
+        from app.io.marking import DocumentInfo
+        from app.io.safe_write import atomic_export
+        from app.io.xlsx import Column, SheetSpec, write_return
+
+        recipient = clean_text(recipient, "recipient", 500, required=True)
+        justification = clean_text(justification, "justification", 2000, required=True,
+                                   multiline=True)
+        today = self._now_date(today)
+        if start is not None and end is not None and end < start:
+            raise ValidationError("to", "must not be before the start date")
+        if start is None and end is None:
+            since = today - timedelta(days=365)
+            rows = [a for a in self.actions(ActionFilter(), today, limit=1_000_000)
+                    if a.status == ActionStatus.OPEN.value or a.due >= since]
+            period = f"Open actions and those due since {since:%d/%m/%Y}"
+        else:
+            rows = self.actions(ActionFilter(due_from=start, due_to=end), today,
+                                limit=1_000_000)
+            period = (f"Due {start:%d/%m/%Y} to " if start else "Due up to ") + (
+                f"{end:%d/%m/%Y}" if end else "any date")
+        rows.sort(key=lambda a: (a.meeting_date or date.min, a.ref))
+        info = DocumentInfo(title="Chair's report: action log", author=self.vault.actor.user,
+                            generated_at=datetime.now(), period=period)
+
+        def late_days(a: ActionInfo) -> int | None:
+            if a.status == ActionStatus.DONE.value and a.closed_on is not None:
+                return max((a.closed_on - a.due).days, 0)
+            if a.overdue:
+                return (today - a.due).days
+            return None
+
+        log = SheetSpec(
+            name="Action log",
+            columns=[Column("Ref", "text", 12), Column("Meeting", "text", 12),
+                     Column("Meeting date", "date", 12), Column("Action", "text", 60),
+                     Column("Owner", "text", 24), Column("Due", "date", 12),
+                     Column("Status", "text", 10), Column("Overdue", "text", 9),
+                     Column("Closed on", "date", 12), Column("Days late", "int", 9),
+                     Column("Nominal", "text", 12), Column("Last update", "text", 50)],
+            rows=[(a.ref, a.meeting_ref, a.meeting_date, a.text, a.owner, a.due, a.status,
+                   "Yes" if a.overdue else "No", a.closed_on, late_days(a), a.nominal_ref,
+                   a.last_update) for a in rows],
+            expected_rows=len(rows))
+        owners: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+        for a in rows:
+            t = owners[a.owner]
+            if a.status == ActionStatus.OPEN.value:
+                t[0] += 1
+                t[1] += int(a.overdue)
+            elif a.status == ActionStatus.DONE.value:
+                on_time = a.closed_on is not None and a.closed_on <= a.due
+                t[2 if on_time else 3] += 1
+            else:
+                t[4] += 1
+
+        def pct(t: list[int]) -> float | None:
+            counted = t[1] + t[2] + t[3]
+            return None if counted == 0 else round(100.0 * t[2] / counted, 1)
+
+        summary = SheetSpec(
+            name="Chair's report",
+            columns=[Column("Owner", "text", 28), Column("Open", "int", 8),
+                     Column("Open and overdue", "int", 10), Column("Done on time", "int", 10),
+                     Column("Done late", "int", 10), Column("Cancelled", "int", 10),
+                     Column("Closed by due date (%)", "float", 12)],
+            rows=[(o, *t, pct(t)) for o, t in sorted(owners.items(),
+                                                      key=lambda kv: (-kv[1][1], kv[0]))],
+            expected_rows=len(owners))
+
+        def write(stream: Any, sink: Any) -> None:
+            write_return(stream, info, [summary, log], sink)
+
+        result = atomic_export(out, write, progress=progress)
+        with self.vault.write() as s:
+            self.vault.audit(
+                s, Category.DISCLOSURE, "export.actions", entity="return", ref="actions",
+                reason=justification, recipient=recipient,
+                detail={"file": result.path.name, "sha256": result.sha256, "rows": len(rows),
+                        "period_start": start, "period_end": end,
+                        "nominals": sorted({a.nominal_ref for a in rows if a.nominal_ref})[:5000]})
+        return result

@@ -242,8 +242,7 @@ class NominalService(Service):
         """Live nominals matching what the user typed (names, aliases, PNC, ref, dob), best
         first. Safe for any input: operators and quotes are treated as text."""
         with self.vault.read() as s:
-            ids = repo.search_ids(s, query, min(max(limit, 0), SEARCH_LIMIT_MAX))
-            return repo.rows_for_ids(s, ids)
+            return repo.search_rows(s, query, min(max(limit, 0), SEARCH_LIMIT_MAX))
 
     # -- helpers ---------------------------------------------------------------------------
     @staticmethod

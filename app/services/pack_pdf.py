@@ -208,6 +208,31 @@ def _name(n: NominalRecord) -> str:
     return n.display_name
 
 
+def _facts(rows: Sequence[tuple[str, object]], st: Any, label_width: float,
+           width: float) -> Any:
+    """Label/value pairs: labels are our own constants, drawn as plain cell text (no markup
+    parsing: about half the cost of a Paragraph); every value is an escaped Paragraph."""
+    from reportlab.lib.colors import HexColor
+    from reportlab.platypus import Paragraph, Table, TableStyle
+
+    from app.io.pdf import FONT_BOLD, MUTED, display_text, esc
+
+    table = Table([[label, Paragraph(esc(display_text(value)), st.table_cell)]
+                   for label, value in rows], colWidths=[label_width, width - label_width],
+                  hAlign="LEFT")
+    table.setStyle(TableStyle([
+        ("FONT", (0, 0), (0, -1), FONT_BOLD, 8.5),
+        ("TEXTCOLOR", (0, 0), (0, -1), HexColor(MUTED)),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 6),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.25, HexColor("#E1E6EB")),
+    ]))
+    return table
+
+
 def briefing_page(st: Any, b: NominalBrief, today: date) -> list[Any]:
     """One nominal on one page (shrunk to fit if the record is long)."""
     from reportlab.lib.colors import HexColor
@@ -222,7 +247,6 @@ def briefing_page(st: Any, b: NominalBrief, today: date) -> list[Any]:
         RULE,
         data_table,
         esc,
-        kv_table,
         photo_placeholder,
     )
 
@@ -241,21 +265,21 @@ def briefing_page(st: Any, b: NominalBrief, today: date) -> list[Any]:
     half = (FRAME_WIDTH - 6 * MM) / 2
     mappa = (f"Category {n.mappa_category}, level {n.mappa_level}"
              if n.mappa_category else None)
-    left = kv_table([
+    left = _facts([
         ("Date of birth", n.dob), ("Gender", n.gender.value if n.gender else None),
         ("PNC ID", n.pnc), ("CRO", n.cro),
         ("Aliases", "; ".join(f"{a.surname.upper()}, {a.forenames}".strip(", ")
                               for a in n.aliases[:4]) or None),
         ("Status", n.status.value.capitalize() if n.status else None),
         ("Establishment", n.establishment), ("Release date", n.release_date),
-    ], label_width=26 * MM, width=half)
-    right = kv_table([
+    ], st, 30 * MM, half)
+    right = _facts([
         ("Risk level", n.risk_level.value.capitalize() if n.risk_level else None),
         ("ROSH", n.rosh.value.replace("_", " ").capitalize() if n.rosh else None),
         ("MAPPA", mappa), ("Nominal manager", n.nominal_manager), ("Force", n.force),
         ("LED / SED", f"{_uk(n.dates.led)} / {_uk(n.dates.sed)}"),
         ("Notification end", n.notification_end),
-    ], label_width=30 * MM, width=half)
+    ], st, 30 * MM, half)
     facts = Table([[left, right]], colWidths=[half + 6 * MM, half], hAlign="LEFT")
     facts.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
                                ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -310,7 +334,7 @@ def build_pack_pdf(target: Any, data: PackData, *, author: str, recipient: str,
     m = data.meeting
     when = m.row.starts_at
     info = DocumentInfo(
-        title=f"Meeting pack: {m.row.type_label}, {when:%d/%m/%Y}",
+        title=f"Meeting pack {m.ref}",
         author=author, generated_at=data.generated_at)
     standing = m.items("standing")
     carried = m.items("carried")
@@ -399,7 +423,7 @@ def build_pack_pdf(target: Any, data: PackData, *, author: str, recipient: str,
             ["Ref", "Action", "Owner", "Due", "Raised at", "Nominal"],
             [(a.ref, a.text, a.owner, f"{_uk(a.due)}{' OVERDUE' if a.overdue else ''}",
               a.meeting_ref, a.nominal_ref) for a in data.outstanding],
-            [18 * MM, FRAME_WIDTH - 122 * MM, 30 * MM, 26 * MM, 24 * MM, 24 * MM]))
+            [23 * MM, FRAME_WIDTH - 125 * MM, 28 * MM, 26 * MM, 24 * MM, 24 * MM]))
         flow += section(f"4. Performance summary: {data.performance_period}")
         perf = data_table(
             ["Measure", "Target", "Actual", "Met", "Basis"],

@@ -10,9 +10,21 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    bindparam,
+    column,
+    delete,
+    func,
+    insert,
+    select,
+    table,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from app.domain.names import canonical_token, fold, name_tokens, search_keys
@@ -403,6 +415,10 @@ def match_expression(query: str) -> str | None:
     return " AND ".join("(" + " OR ".join(g) + ")" if len(g) > 1 else g[0] for g in groups)
 
 
+_FTS = table("nominal_search", column("rowid"), column("rank"))
+_MATCH = text("nominal_search MATCH :q")
+
+
 def search_ids(session: Session, query: str, limit: int) -> list[int]:
     """Ids of live nominals matching a query, best match first."""
     expression = match_expression(query)
@@ -414,6 +430,28 @@ def search_ids(session: Session, query: str, limit: int) -> list[int]:
         {"q": expression, "limit": limit},
     )
     return [int(r[0]) for r in rows]
+
+
+def search_rows(session: Session, query: str, limit: int) -> list[NominalRow]:
+    """Light rows of live nominals matching a query, best match first (one statement)."""
+    expression = match_expression(query)
+    if expression is None or limit <= 0:
+        return []
+    stmt = _search_statement()
+    return [_row(r) for r in session.connection().execute(stmt, {"q": expression,
+                                                                 "limit": limit})]
+
+
+@lru_cache(maxsize=1)
+def _search_statement() -> Any:
+    # Built once: SQLAlchemy then reuses its compiled form on every keystroke.
+    return (
+        select(*_ROW_COLUMNS)
+        .select_from(_FTS.join(Nominal, Nominal.id == _FTS.c.rowid))
+        .where(_MATCH, Nominal.merged_into_id.is_(None))
+        .order_by(_FTS.c.rank)
+        .limit(bindparam("limit"))
+    )
 
 
 # --- the list ---------------------------------------------------------------------------------

@@ -252,7 +252,7 @@ def test_dates_are_real_date_cells_in_uk_format() -> None:
     assert ws["B4"].value == datetime(2025, 1, 2, 0, 0)
     assert ws["C4"].value == "not known"
     sheet_xml = parts(data)["xl/worksheets/sheet2.xml"]
-    assert re.search(r'<c r="A3" s="\d+" t="n"><v>30750</v>', sheet_xml)  # a serial, not text
+    assert re.search(r'<c r="A3" s="\d+"><v>30750</v>', sheet_xml)  # a serial, not text
 
 
 def test_numbers_stay_numbers_unless_excel_would_lose_them() -> None:

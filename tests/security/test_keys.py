@@ -72,7 +72,9 @@ def test_terminal_bound_vault_refuses_another_terminal_secret(tmp_path: Path) ->
     [{"t": 0}, {"m": 1024}, {"p": 0}, {"m": 64 * 1024 * 1024}, {"t": 10_000}],
     ids=["t0", "tiny-memory", "p0", "huge-memory", "huge-time"],
 )
-def test_kdf_parameters_out_of_bounds_are_refused_as_damage(sv: SecVault, kdf: dict[str, int]) -> None:
+def test_kdf_parameters_out_of_bounds_are_refused_as_damage(
+    sv: SecVault, kdf: dict[str, int]
+) -> None:
     kpath = keyfile_path(sv.path)
     data = json.loads(kpath.read_text())
     data["slots"]["alice"]["kdf"].update(kdf)

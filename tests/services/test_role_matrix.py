@@ -30,6 +30,8 @@ from app.services.vault import Actor, Vault
 EXEMPT: dict[str, str] = {
     "NominalService.validate": "pure validation of a record the caller already holds; it "
     "reads nothing from the vault (its docstring says so, and forms call it as the user types)",
+    "QualityService.rules": "returns the static catalogue of data-quality rules (RULES), no "
+    "vault data; the counts and findings that read records are checked",
 }
 
 

@@ -59,14 +59,38 @@ def make_app(qtbot: Any, qapp: Any, tmp_path: Path, settings: Any, fake_dialogs:
     for ctl in made:
         ctl.shutdown()
         assert ctl.ops.wait(10_000)
-        ctl.window.deleteLater()
-        ctl.deleteLater()
-    made.clear()
-    # Delete Qt objects here, in the UI thread, rather than whenever the garbage collector
-    # happens to run (possibly on a worker thread of a later test).
     qapp.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    for ctl in made:
+        dispose(ctl.window)
+        dispose(ctl)
+    made.clear()
     gc.collect()
-    qapp.processEvents()
+
+
+def dispose(obj: Any) -> None:
+    """Delete a Python-owned Qt object now, in the UI thread.
+
+    Left to Python, reference cycles through signal connections are broken by the garbage
+    collector, which may run on a worker thread of a later test: deleting a UI-thread object
+    there crashes."""
+    import shiboken6
+
+    if shiboken6.isValid(obj):
+        shiboken6.delete(obj)
+
+
+@pytest.fixture
+def runner(qapp: Any) -> Iterator[Any]:
+    from PySide6.QtCore import QEvent
+
+    from ui.ops import OpRunner
+
+    ops = OpRunner()
+    yield ops
+    assert ops.wait(10_000)
+    qapp.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    dispose(ops)
+    gc.collect()
 
 
 @pytest.fixture

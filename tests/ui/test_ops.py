@@ -9,14 +9,7 @@ from typing import Any
 from app.domain.errors import ValidationError
 
 
-def _runner(qapp: Any) -> Any:
-    from ui.ops import OpRunner
-
-    return OpRunner()
-
-
-def test_result_arrives_in_the_ui_thread(qtbot: Any, qapp: Any) -> None:
-    runner = _runner(qapp)
+def test_result_arrives_in_the_ui_thread(qtbot: Any, runner: Any) -> None:
     got: list[Any] = []
     seen: list[int] = []
 
@@ -34,11 +27,10 @@ def test_result_arrives_in_the_ui_thread(qtbot: Any, qapp: Any) -> None:
 
 
 def test_caseward_errors_are_plain_and_other_errors_are_logged_bugs(
-    qtbot: Any, qapp: Any
+    qtbot: Any, runner: Any
 ) -> None:
     from app.paths import log_dir
 
-    runner = _runner(qapp)
     errors: list[Any] = []
     bugs: list[str] = []
 
@@ -60,8 +52,7 @@ def test_caseward_errors_are_plain_and_other_errors_are_logged_bugs(
     assert runner.wait(5000)
 
 
-def test_cancelled_work_delivers_nothing(qtbot: Any, qapp: Any) -> None:
-    runner = _runner(qapp)
+def test_cancelled_work_delivers_nothing(qtbot: Any, runner: Any) -> None:
     release = threading.Event()
     got: list[Any] = []
 
