@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from app.commands import engagement, foundation, meetings, nominals, prevent
+from app.commands import engagement, exports, foundation, meetings, nominals, prevent
 
-MODULES: list[ModuleType] = [foundation, nominals, engagement, prevent, meetings]
+# exports registers `export` before engagement, whose fallback `export` then stands aside.
+MODULES: list[ModuleType] = [foundation, nominals, exports, engagement, prevent, meetings]

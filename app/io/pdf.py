@@ -6,10 +6,13 @@ file or a link. The helpers here (``paragraph``, ``section``, ``kv_table``, ``da
 raw values and escape them themselves; only callers building their own Paragraphs need ``esc``.
 Control characters print as U+FFFD (�), as in the Excel returns; new lines are kept.
 
-Known limit: without the optional uharfbuzz/bidi support in reportlab, Arabic and Hebrew print
-left to right in stored order with Arabic letters unjoined: every character is there, but a
-reader (and a PDF text extractor) sees each word reversed. Names in those scripts should also
-appear in a transliterated field until shaping is added.
+Right-to-left text (Arabic, Hebrew, ...) is put into visual order with python-bidi (the Unicode
+bidirectional algorithm) and Arabic letters are joined with arabic-reshaper (presentation forms,
+which DejaVu Sans carries), one line at a time, before reportlab lays it out left to right.
+Names, places and short values therefore read correctly and extract as the original text
+(after NFKC). Known limit: a right-to-left paragraph long enough to wrap is reordered before it
+is wrapped, so its lines come out bottom-up; keep long right-to-left notes out of briefings or
+give a translation. (reportlab's own shaping needs rlbidi, which is not on PyPI.)
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ RULE = "#9AA6B2"
 HEADER_FILL = "#DCE3EA"
 ZEBRA_FILL = "#F3F5F8"
 
+_RTL_RE = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _font_lock = threading.Lock()
 _state: dict[str, Any] = {}
@@ -93,6 +97,25 @@ def display_text(value: object) -> str:
     return value if isinstance(value, str) else str(value)
 
 
+def visual(text: str) -> str:
+    """Right-to-left runs in visual order with Arabic letters joined; other text unchanged.
+
+    Applied line by line. Without python-bidi and arabic-reshaper installed the text is
+    returned as it is (every character still prints, in stored order)."""
+    if _RTL_RE.search(text) is None:
+        return text
+    try:
+        import arabic_reshaper  # type: ignore[import-untyped]
+        from bidi import get_display  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - both are dependencies; degrade, never fail
+        return text
+    lines = []
+    for line in text.split("\n"):
+        lines.append(str(get_display(arabic_reshaper.reshape(line))) if _RTL_RE.search(line)
+                     else line)
+    return "\n".join(lines)
+
+
 def esc(value: object) -> str:
     """Paragraph markup that prints ``value`` verbatim: never a tag, a link or an image.
 
@@ -103,7 +126,7 @@ def esc(value: object) -> str:
         return ""
     text = value if isinstance(value, str) else display_text(value)
     text = _CONTROL_RE.sub("\ufffd", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = text.replace("\t", " ")
+    text = visual(text.replace("\t", " "))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace('"', "&quot;").replace("\n", "<br/>")
 
@@ -111,7 +134,7 @@ def esc(value: object) -> str:
 def _plain(value: object) -> str:
     """One line of text for the canvas (running header and footer), never markup."""
     text = "" if value is None else str(value)
-    return " ".join(_CONTROL_RE.sub("\ufffd", text).split())
+    return visual(" ".join(_CONTROL_RE.sub("\ufffd", text).split()))
 
 
 @dataclass(frozen=True)

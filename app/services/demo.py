@@ -547,8 +547,10 @@ def generate_nominals(ctx: DemoContext) -> int:
         twins.append((src, dst))
         used.update((src, dst))
     free = [i for i in range(total) if i not in used]
-    faults: list[tuple[int, str]] = []
-    for n, i in enumerate(free[:fault_quota]):
+    # A copy written without a date of birth is a fault too; label it as one.
+    faults: list[tuple[int, str]] = [(dst, "mandatory_missing") for _src, dst, _k in dup_pairs
+                                     if records[dst].dob is None]
+    for n, i in enumerate(free[:max(fault_quota - len(faults), 0)]):
         kind = FAULT_KINDS[n % len(FAULT_KINDS)]
         records[i] = maker.fault(records[i], kind)
         faults.append((i, kind))

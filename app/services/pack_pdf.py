@@ -279,7 +279,7 @@ def briefing_page(st: Any, b: NominalBrief, today: date) -> list[Any]:
         ("MAPPA", mappa), ("Nominal manager", n.nominal_manager), ("Force", n.force),
         ("LED / SED", f"{_uk(n.dates.led)} / {_uk(n.dates.sed)}"),
         ("Notification end", n.notification_end),
-    ], st, 30 * MM, half)
+    ], st, 34 * MM, half)
     facts = Table([[left, right]], colWidths=[half + 6 * MM, half], hAlign="LEFT")
     facts.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
                                ("LEFTPADDING", (0, 0), (-1, -1), 0),

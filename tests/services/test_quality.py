@@ -13,6 +13,8 @@ from app.services import demo
 from app.services.duplicates import DuplicateService
 from app.services.nominals import NominalService
 from app.services.quality import RULES, QualityService, Rule, register_rule, rule_by_id
+from app.store import nominals as repo
+from app.store.models import utcnow
 from tests.services.test_nominals_support import as_user, person
 
 
@@ -78,8 +80,10 @@ def test_each_rule_on_hand_made_records(coord) -> None:  # type: ignore[no-untyp
     clean = nominals.add(person()).ref
     late = nominals.add(person(status=Status.CUSTODY, establishment="HMP Garth",
                                release_date=today - timedelta(days=10))).ref
-    odd = nominals.add(person(dates=LicenceDates(crd=date(2020, 1, 1),
-                                                 led=date(2019, 1, 1)))).ref
+    # Validation refuses inconsistent dates, so this one arrives as legacy data would.
+    with coord.write() as s:
+        odd = repo.insert_nominal(s, repo.next_id(s), person(dates=LicenceDates(
+            crd=date(2020, 1, 1), led=date(2019, 1, 1))), "import", utcnow())
     bad_pnc = nominals.add(person(pnc="2009/0123456Z")).ref
     nobody = nominals.add(person(nominal_manager=None, force=None)).ref
     service = QualityService(coord, today=lambda: today)
@@ -91,6 +95,8 @@ def test_each_rule_on_hand_made_records(coord) -> None:  # type: ignore[no-untyp
                                                               "no_nominal_manager"}
     # Fixing the record clears the fault.
     nominals.update(odd, replace(nominals.get(odd), dates=LicenceDates()))
+    assert service.faults_for(odd) == []
+    assert service.records_for("dates_inconsistent") == []
     assert service.faults_for(odd) == []
 
 
