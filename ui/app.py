@@ -43,7 +43,7 @@ def demo_generator() -> Callable[..., Any] | None:
         if importlib.util.find_spec("app.services.demo") is None:
             return None
         module = importlib.import_module("app.services.demo")
-    except ImportError:
+    except (ImportError, ValueError):
         return None
     fn = getattr(module, "generate_demo", None)
     return fn if callable(fn) else None
@@ -152,8 +152,8 @@ class CasewardApp(QObject):
 
         def work(ctx: OpContext) -> None:
             kwargs: dict[str, Any] = {"nominals": nominals, "seed": DEMO_SEED}
-            if accepts_progress:
-                kwargs["progress"] = ctx.progress
+            if accepts_progress:  # the generator reports (step, done, total)
+                kwargs["progress"] = lambda _step, done, total: ctx.progress(done, total)
             generate(vault, **kwargs)
 
         def step(done: int, total: int) -> None:

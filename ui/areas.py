@@ -14,10 +14,14 @@ from ui.main_window import MainWindow
 
 
 def install_standard_areas(window: MainWindow) -> None:
+    from ui.prevent import install_prevent_areas
     from ui.views.admin import AdminView
     from ui.views.audit import AuditView
+    from ui.views.exports import ReturnsView
     from ui.views.today import TodayView
 
     window.add_area("today", "Today", "today", TodayView, None, 10)
+    install_prevent_areas(window)  # referrals 600 ... research 720
+    window.add_area("returns", "Returns", "folder", ReturnsView, Perm.EXPORT, 800)
     window.add_area("audit", "Audit", "audit", AuditView, Perm.AUDIT_READ, 900)
     window.add_area("admin", "Admin", "admin", AdminView, Perm.USERS_MANAGE, 950)

@@ -50,7 +50,8 @@ def render_recovery_sheet(
         painter.setPen(QPen(Qt.GlobalColor.black, max(1.0, unit * 0.15)))
         painter.drawRoundedRect(box, unit, unit)
         mono = mono_font(10)
-        mono.setPixelSize(max(1, int(2.9 * unit)))
+        # Seven groups of four and their gaps (about 42 monospace cells) fill ~90% of the width.
+        mono.setPixelSize(max(1, int(min(2.9 * unit, w * 0.9 / 42 / 0.6))))
         painter.setFont(mono)
         painter.drawText(box, Qt.AlignmentFlag.AlignCenter, group_recovery_key(key))
         painter.setFont(font(1.7))

@@ -16,8 +16,6 @@ from app.cli import Cli, UsageError, parse_date
 EXPORT_RETURNS: dict[str, str] = {
     "engagement": "app.commands.engagement:export_engagement",
     "referrals": "app.commands.prevent:export_referrals",
-    "actions": "app.commands.meetings:export_actions",
-    "performance": "app.commands.meetings:export_performance",
 }
 
 

@@ -1,5 +1,7 @@
 """Meeting sub-commands: `meeting add --from FILE | list | show ID | actions | suggest ID`,
-`pack --meeting ID`, `performance`, and the `export actions` / `export performance` returns."""
+`pack --meeting ID` and `performance`. (`export actions` and `export performance` are
+registered with the export layer, app/services/exports.py, which calls MeetingService and
+PerformanceService.)"""
 
 from __future__ import annotations
 
@@ -203,50 +205,4 @@ def cmd_performance(cli: Cli, args: argparse.Namespace) -> int:
                  f"  {f.label:<38} target {f.target_text:<7} actual {f.value_text:<8}"
                  f"{'' if f.met is None else (' met' if f.met else ' NOT MET')}"
                  f"{f'  ({f.note})' if f.note else ''}" for f in report.figures))
-    return 0
-
-
-def _export_period(args: argparse.Namespace) -> Any:
-    """The performance return's period: the quarter when --from/--to span one exactly,
-    otherwise the month that holds --to (default: this month)."""
-    from app.domain.meetings import month_period, parse_period
-
-    end = parse_date(args.date_to, "to") if args.date_to else date.today()
-    if args.date_from:
-        start = parse_date(args.date_from, "from")
-        if start.day == 1 and start.month % 3 == 1:
-            quarter = parse_period(f"{start.year}-Q{(start.month - 1) // 3 + 1}")
-            if quarter.end == end:
-                return quarter
-        if (start.year, start.month) != (end.year, end.month):
-            raise ValidationError("from", "a performance return covers one month or one "
-                                          "calendar quarter")
-    return month_period(end.year, end.month)
-
-
-def export_performance(cli: Cli, args: argparse.Namespace) -> int:
-    from app.services.performance import PerformanceService
-
-    period = _export_period(args)
-    result = PerformanceService(cli.open_vault()).export_return(
-        Path(args.out).expanduser(), period, recipient=args.recipient,
-        justification=args.justification)
-    cli.emit({"out": str(result.path), "sha256": result.sha256, "period": period.key,
-              "from": period.start, "to": period.end},
-             f"Wrote {result.path} (SHA-256 {result.sha256}); the disclosure is in the audit "
-             "log.")
-    return 0
-
-
-def export_actions(cli: Cli, args: argparse.Namespace) -> int:
-    from app.services.meetings import MeetingService
-
-    end = parse_date(args.date_to, "to") if args.date_to else None
-    start = parse_date(args.date_from, "from") if args.date_from else None
-    result = MeetingService(cli.open_vault()).export_actions(
-        Path(args.out).expanduser(), start, end, recipient=args.recipient,
-        justification=args.justification)
-    cli.emit({"out": str(result.path), "sha256": result.sha256, "from": start, "to": end},
-             f"Wrote {result.path} (SHA-256 {result.sha256}); the disclosure is in the audit "
-             "log.")
     return 0

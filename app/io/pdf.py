@@ -6,13 +6,14 @@ file or a link. The helpers here (``paragraph``, ``section``, ``kv_table``, ``da
 raw values and escape them themselves; only callers building their own Paragraphs need ``esc``.
 Control characters print as U+FFFD (�), as in the Excel returns; new lines are kept.
 
-Right-to-left text (Arabic, Hebrew, ...) is put into visual order with python-bidi (the Unicode
-bidirectional algorithm) and Arabic letters are joined with arabic-reshaper (presentation forms,
-which DejaVu Sans carries), one line at a time, before reportlab lays it out left to right.
-Names, places and short values therefore read correctly and extract as the original text
-(after NFKC). Known limit: a right-to-left paragraph long enough to wrap is reordered before it
-is wrapped, so its lines come out bottom-up; keep long right-to-left notes out of briefings or
-give a translation. (reportlab's own shaping needs rlbidi, which is not on PyPI.)
+Right-to-left text (Arabic, Hebrew, ...): each run of right-to-left words is put into visual
+order with python-bidi and its Arabic letters joined with arabic-reshaper (presentation forms,
+which DejaVu Sans carries) before reportlab lays the line out left to right. Names, places and
+short values therefore read correctly and extract as the original text (after NFKC). Known
+limits: a right-to-left run long enough to wrap is reordered before it is wrapped, so its lines
+come out bottom-up, and digits inside a right-to-left phrase split it into runs shown left to
+right; keep long right-to-left notes out of briefings or give a translation. (reportlab's own
+bidi support needs rlbidi, which is not on PyPI.)
 """
 
 from __future__ import annotations
@@ -51,7 +52,9 @@ RULE = "#9AA6B2"
 HEADER_FILL = "#DCE3EA"
 ZEBRA_FILL = "#F3F5F8"
 
-_RTL_RE = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+_RTL = "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefe"
+_RTL_RE = re.compile(f"[{_RTL}]")
+_RTL_RUN_RE = re.compile(f"[{_RTL}](?:[{_RTL} ,.'\u200c\u200d\u0300-\u036f-]*[{_RTL}])?")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _font_lock = threading.Lock()
 _state: dict[str, Any] = {}
@@ -100,8 +103,10 @@ def display_text(value: object) -> str:
 def visual(text: str) -> str:
     """Right-to-left runs in visual order with Arabic letters joined; other text unchanged.
 
-    Applied line by line. Without python-bidi and arabic-reshaper installed the text is
-    returned as it is (every character still prints, in stored order)."""
+    The page reads left to right, so each run of right-to-left words (letters, marks and the
+    spaces and light punctuation between them) is reordered in place and everything around
+    it - Latin text, digits, brackets - keeps its order. Without python-bidi and
+    arabic-reshaper installed the text is returned as it is (every character still prints)."""
     if _RTL_RE.search(text) is None:
         return text
     try:
@@ -109,11 +114,11 @@ def visual(text: str) -> str:
         from bidi import get_display  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - both are dependencies; degrade, never fail
         return text
-    lines = []
-    for line in text.split("\n"):
-        lines.append(str(get_display(arabic_reshaper.reshape(line))) if _RTL_RE.search(line)
-                     else line)
-    return "\n".join(lines)
+
+    def flip(match: re.Match[str]) -> str:
+        return str(get_display(arabic_reshaper.reshape(match.group())))
+
+    return _RTL_RUN_RE.sub(flip, text)
 
 
 def esc(value: object) -> str:

@@ -111,7 +111,8 @@ def gather(vault: Vault, ref: str, today: date | None = None) -> BriefingData:
     contacts, why = _optional(lambda: engagement().contacts(key, limit=RECENT_CONTACTS))
     contact_rows = Section(note=why or "None recorded.")
     for c in contacts or []:
-        contact_rows.rows.append((c.at, c.contact_type, c.officer, c.outcome, c.notes))
+        contact_rows.rows.append((c.at, _cap(c.contact_type), c.officer, _cap(c.outcome),
+                                  c.notes))
     plan, _ = _optional(lambda: engagement().plan(key))
     if plan is None or plan.frequency_days is None:
         plan_text = "No contact plan."
@@ -169,7 +170,6 @@ def layout(data: BriefingData) -> list[Any]:
         esc,
         kv_table,
         photo_placeholder,
-        section,
         styles,
     )
 
@@ -183,7 +183,7 @@ def layout(data: BriefingData) -> list[Any]:
     identity = kv_table([
         ("Date of birth", _age(n.dob, data.today)),
         ("Gender", n.gender.value if n.gender else None),
-        ("Status and custody", status),
+        ("Status, custody", status),
         ("Release date", n.release_date),
         ("Nominal manager", n.nominal_manager),
         ("Force", n.force),
@@ -214,77 +214,73 @@ def layout(data: BriefingData) -> list[Any]:
         ("LEFTPADDING", (0, 0), (-1, -1), 6), ("TOPPADDING", (0, 0), (-1, 0), 5),
         ("BOTTOMPADDING", (0, 1), (-1, 1), 3), ("TOPPADDING", (0, 1), (-1, 1), 0),
     ]))
-    story: list[Any] = [head, Spacer(1, 3 * MM), risk]
+    story: list[Any] = [head, Spacer(1, 3 * MM), risk, Spacer(1, 2 * MM)]
 
-    story += section("Aliases and identifiers")
+    # Identifiers and dates side by side: short lists, and a briefing should fit one page.
+    half = (FRAME_WIDTH - 8 * MM) / 2
     ids: list[tuple[str, object]] = [("PNC ID", n.pnc), ("CRO number", n.cro)]
     ids += [(i.type.label.capitalize() if hasattr(i.type, "label") else str(i.type), i.value)
             for i in n.identifiers if i.value not in (n.pnc, n.cro)]
-    aliases = "; ".join(
+    aliases = "\n".join(
         _name(NominalRecord(surname=a.surname, forenames=a.forenames))
         + (f" ({a.dob:%d/%m/%Y})" if a.dob else "") for a in n.aliases)
     ids.append(("Aliases", aliases or "None recorded"))
-    story.append(kv_table(ids, label_width=36 * MM))
-
-    story += section("Sentence and licence dates")
-    dates = [(label, getattr(n.dates, name)) for name, label in _DATE_ROWS
-             if getattr(n.dates, name)]
+    dates: list[tuple[str, object]] = [(label, getattr(n.dates, name))
+                                       for name, label in _DATE_ROWS if getattr(n.dates, name)]
     dates.append(("Notification end", n.notification_end))
-    pairs = [dates[i:i + 2] for i in range(0, len(dates), 2)]
-    grid = [[p[0][0], p[0][1], *(p[1] if len(p) > 1 else ("", ""))] for p in pairs]
-    quarter = FRAME_WIDTH / 4
-    story.append(_grid(grid, [quarter] * 4))
+    pair = Table(
+        [[[*_heading("Aliases and identifiers"), kv_table(ids, label_width=28 * MM,
+                                                          width=half)],
+          [*_heading("Sentence and licence dates"), kv_table(dates, label_width=34 * MM,
+                                                              width=half)]]],
+        colWidths=[half + 8 * MM, half], hAlign="LEFT")
+    pair.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                              ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                              ("RIGHTPADDING", (0, 0), (0, 0), 8 * MM),
+                              ("RIGHTPADDING", (1, 0), (1, 0), 0)]))
+    story.append(pair)
 
-    story += section("Orders and notification")
+    story += _heading("Orders and notification")
     story.append(data_table(["Order", "From", "Until", "Status", "Conditions"],
-                            data.orders.rows or [], [38 * MM, 21 * MM, 21 * MM, 20 * MM,
-                                                     FRAME_WIDTH - 100 * MM])
+                            data.orders.rows or [], [36 * MM, 22 * MM, 22 * MM, 18 * MM,
+                                                     FRAME_WIDTH - 98 * MM])
                  if data.orders.rows else Paragraph(esc(data.orders.note), st.body))
     if data.notifications.rows:
         story.append(Spacer(1, 2 * MM))
         story.append(data_table(["Notification", "From", "Until", "Next due", "Status"],
                                 data.notifications.rows,
-                                [FRAME_WIDTH - 84 * MM, 21 * MM, 21 * MM, 21 * MM, 21 * MM]))
+                                [FRAME_WIDTH - 84 * MM, 22 * MM, 22 * MM, 22 * MM, 18 * MM]))
     else:
         story.append(Paragraph(esc(f"Notification: {data.notifications.note}"), st.body))
 
-    story += section("Engagement")
+    story += _heading("Engagement")
     story.append(Paragraph(esc(f"Contact plan: {data.contact_plan}"), st.body))
     story.append(data_table(["When", "Type", "Officer", "Outcome", "Notes"],
                             data.contacts.rows,
-                            [26 * MM, 24 * MM, 30 * MM, 24 * MM, FRAME_WIDTH - 104 * MM])
+                            [29 * MM, 26 * MM, 34 * MM, 20 * MM, FRAME_WIDTH - 109 * MM])
                  if data.contacts.rows else Paragraph(esc(data.contacts.note), st.body))
 
-    story += section("Open actions")
+    story += _heading("Open actions")
     story.append(data_table(["Ref", "Action", "Owner", "Due"], data.actions.rows,
-                            [20 * MM, FRAME_WIDTH - 82 * MM, 34 * MM, 28 * MM])
+                            [24 * MM, FRAME_WIDTH - 84 * MM, 34 * MM, 26 * MM])
                  if data.actions.rows else Paragraph(esc(data.actions.note), st.body))
     if n.notes:
-        story += section("Notes")
+        story += _heading("Notes")
         story.append(Paragraph(esc(n.notes), st.body))  # whole: never cut silently
     return story
 
 
-def _grid(rows: list[list[object]], widths: list[float]) -> Any:
-    """Label/value pairs side by side (two pairs a row)."""
+def _heading(title: str) -> list[Any]:
+    """A compact section heading with a hairline: a briefing should fit one page."""
     from reportlab.lib.colors import HexColor
-    from reportlab.platypus import Paragraph, Table, TableStyle
+    from reportlab.platypus import CondPageBreak, Paragraph
+    from reportlab.platypus.flowables import HRFlowable
 
-    from app.io.pdf import display_text, esc, styles
+    from app.io.pdf import MM, RULE, esc, styles
 
-    st = styles()
-    data = [[Paragraph(esc(r[0]), st.label), Paragraph(esc(display_text(r[1])), st.table_cell),
-             Paragraph(esc(r[2]), st.label) if r[2] != "" else "",
-             Paragraph(esc(display_text(r[3])), st.table_cell) if r[2] != "" else ""]
-            for r in rows]
-    table = Table(data, colWidths=widths, hAlign="LEFT")
-    table.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 6),
-        ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.25, HexColor("#E1E6EB")),
-    ]))
-    return table
+    return [CondPageBreak(14 * MM), Paragraph(esc(title), styles().h2),
+            HRFlowable(width="100%", thickness=0.5, color=HexColor(RULE), spaceBefore=0,
+                       spaceAfter=3)]
 
 
 def briefing_flowables(vault: Vault, ref: str, today: date | None = None) -> list[Any]:

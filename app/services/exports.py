@@ -159,7 +159,8 @@ def unregister_return(name: str) -> None:
 
 
 def known_returns() -> list[ReturnDef]:
-    return sorted(_REGISTRY.values(), key=lambda d: d.name)
+    """Every registered return, in the order registered (the headcount first)."""
+    return list(_REGISTRY.values())
 
 
 def return_def(name: str) -> ReturnDef:

@@ -256,8 +256,8 @@ def update_nominal(session: Session, nominal_id: int, n: NominalRecord, user: st
     values = column_values(n)
     values.update(updated_at=now, updated_by=user)
     session.execute(update(Nominal).where(Nominal.id == nominal_id).values(**values))
-    for table in (NominalAlias, NominalIdentifier, NominalAddress):
-        session.execute(delete(table).where(table.nominal_id == nominal_id))
+    for child in (NominalAlias, NominalIdentifier, NominalAddress):
+        session.execute(delete(child).where(child.nominal_id == nominal_id))
     _write_children(session, nominal_id, n)
     index(session, [(nominal_id, search_text(format_ref(nominal_id), n))])
 
@@ -285,12 +285,18 @@ def date_key(d: date) -> str:
     return "d" + d.strftime("%Y%m%d")
 
 
+@lru_cache(maxsize=65536)
+def _name_keys(surname: str, forenames: str) -> tuple[str, ...]:
+    # Names repeat a great deal across a list (and a bulk load): fold each pair once.
+    return tuple(search_keys(surname, forenames))
+
+
 def search_text(ref: str, n: NominalRecord) -> str:
     """The folded keys one nominal is found by, space-separated (all ASCII letters and digits)."""
     keys: list[str] = []
-    keys.extend(search_keys(n.surname, n.forenames))
+    keys.extend(_name_keys(n.surname, n.forenames))
     for alias in n.aliases:
-        keys.extend(search_keys(alias.surname, alias.forenames))
+        keys.extend(_name_keys(alias.surname, alias.forenames))
     number = parse_ref(ref)
     if number is not None:
         keys.append(f"nm{number:06d}")
@@ -432,14 +438,40 @@ def search_ids(session: Session, query: str, limit: int) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
+RANK_AT_MOST = 500
+
+
 def search_rows(session: Session, query: str, limit: int) -> list[NominalRow]:
-    """Light rows of live nominals matching a query, best match first (one statement)."""
+    """Light rows of live nominals matching a query, best match first.
+
+    Ranking (bm25) costs time in proportion to the matches, so it is used only when there are
+    at most RANK_AT_MOST; a broader query (two letters typed) returns its first matches in ref
+    order at once, and the user narrows it by typing on."""
     expression = match_expression(query)
     if expression is None or limit <= 0:
         return []
-    stmt = _search_statement()
-    return [_row(r) for r in session.connection().execute(stmt, {"q": expression,
-                                                                 "limit": limit})]
+    conn = session.connection()
+    params = {"q": expression, "limit": RANK_AT_MOST + 1}
+    ids = [int(r[0]) for r in conn.execute(_MATCH_IDS, params)]
+    if len(ids) <= RANK_AT_MOST:
+        ids = [int(r[0]) for r in conn.execute(_RANKED_IDS, {"q": expression, "limit": limit})]
+    else:
+        ids = ids[:limit]
+    if not ids:
+        return []
+    found = {r[0]: _row(r[1:]) for r in conn.execute(_rows_statement(), {"ids": ids})}
+    return [found[i] for i in ids if i in found]
+
+
+_MATCH_IDS = text("SELECT rowid FROM nominal_search WHERE nominal_search MATCH :q LIMIT :limit")
+_RANKED_IDS = text("SELECT rowid FROM nominal_search WHERE nominal_search MATCH :q "
+                   "ORDER BY rank LIMIT :limit")
+
+
+@lru_cache(maxsize=1)
+def _rows_statement() -> Any:
+    return select(Nominal.id, *_ROW_COLUMNS).where(
+        Nominal.id.in_(bindparam("ids", expanding=True)), Nominal.merged_into_id.is_(None))
 
 
 @lru_cache(maxsize=1)
@@ -487,14 +519,14 @@ class _Where:
 
 def _where(flt: NominalFilter) -> _Where:
     clauses: list[ColumnElement[bool]] = [Nominal.merged_into_id.is_(None)]
-    for column, value in (
+    for field_column, value in (
         (Nominal.status, flt.status),
         (Nominal.nominal_manager, flt.nominal_manager),
         (Nominal.risk_level, flt.risk_level),
         (Nominal.force, flt.force),
     ):
         if value:
-            clauses.append(column == str(value))
+            clauses.append(field_column == str(value))
     if flt.text.strip():
         expression = match_expression(flt.text)
         if expression is None:

@@ -126,8 +126,13 @@ def test_exit_codes_and_roles(env: dict[str, dict[str, str]], tmp_path: Path) ->
     assert not (tmp_path / "p.pdf").exists()
     assert cw("pack", "--meeting", "1", "--out", str(tmp_path / "p.pdf"),
               env=env["cody"]).rc == 2  # --recipient and --justification are required
-    assert cw("export", "performance", "--out", str(tmp_path / "x.xlsx"), "--recipient", "R",
-              "--justification", "J", "--from", "2026-01-01", "--to", "2026-05-31",
-              env=env["cody"]).rc == 5
+    q1 = cw("export", "performance", "--out", str(tmp_path / "q1.xlsx"), "--recipient", "R",
+            "--justification", "J", "--from", "2026-01-01", "--to", "2026-03-31", "--json",
+            env=env["cody"])
+    assert q1.rc == 0, q1.err
+    audit = cw("audit", "list", "--json", env={**env["cody"], "CASEWARD_USER": "alice",
+                                                "CASEWARD_PASSPHRASE": PASSPHRASE}).json()
+    perf_rows = [r for r in audit if r["action"] == "export.performance"]  # type: ignore[union-attr]
+    assert perf_rows[-1]["detail"]["period"] == "2026-Q1"  # a calendar quarter exactly
     perf = cw("performance", "--period", "2026-Q1", "--json", env=env["vic"])
     assert perf.rc == 0 and perf.json()["period"] == "2026-Q1"  # type: ignore[index]

@@ -34,7 +34,7 @@ def env(vault, vault_path: Path, store, monkeypatch: pytest.MonkeyPatch):  # typ
 
 def cli(store: Any, user: str, *args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = main(["--user", user, *args], stdout=out, stderr=err, secret_store=store)
+    code = main([*args, "--user", user], stdout=out, stderr=err, secret_store=store)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -46,7 +46,8 @@ def _write(tmp_path: Path, data: Any) -> str:
 
 def test_add_show_list_search(env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     code, out, err = cli(env, "carol", "nominal", "add", "--from",
-                         _write(tmp_path, [GOOD, {**GOOD, "surname": "Pryce"}]), "--json")
+                         _write(tmp_path, [GOOD, {**GOOD, "surname": "Pryce", "aliases": []}]),
+                         "--json")
     assert code == 0, err
     assert json.loads(out) == {"added": ["NM-000001", "NM-000002"]}
     code, out, _ = cli(env, "vic", "nominal", "show", "NM-1", "--json")

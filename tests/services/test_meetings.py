@@ -181,8 +181,6 @@ def test_action_updates_keep_history_and_filters(coord: Vault) -> None:
 
 
 def test_suggestions_give_reasons(coord: Vault) -> None:
-    from app.services.engagement import EngagementService
-
     fine = add_nominal(coord, "FINE")
     faulty = add_nominal(coord, "NOMANAGER", nominal_manager=None)
     svc = MeetingService(coord)
@@ -191,7 +189,6 @@ def test_suggestions_give_reasons(coord: Vault) -> None:
     assert fine not in suggestions  # already on the agenda
     assert "Data quality: No nominal manager" in suggestions[faulty].reasons
     assert any(r.startswith("New to the list") for r in suggestions[faulty].reasons)
-    del EngagementService
 
 
 def test_calendar_feed(coord: Vault) -> None:
@@ -259,7 +256,8 @@ def test_pack_is_marked_paginated_escaped_and_audited(coord: Vault, tmp_path: Pa
     assert "<b>not bold</b> & <img src='x'/>" in text  # printed verbatim, not as markup
     assert "Carry <me>" in text and "carried from MTG-000001" in text
     for r in refs:
-        assert sum(r in p and "Briefing" in p for p in pages) == 1  # one page each
+        assert sum(f"{r} · " in p and "briefing" in p.lower() for p in pages) == 1  # one page
+    assert sum("On the agenda: Review & discuss" in p for p in pages) == 3
     assert "Performance summary" in text and "Contacts made on time" in text
     row = audit(coord, "export.pack")[0]
     detail = json.loads(row.detail)
@@ -292,7 +290,6 @@ def test_export_actions_return(coord: Vault, tmp_path: Path) -> None:
                        today=TODAY)
     wb = load_workbook(out)
     log = wb["Action log"]
-    header = [c.value for c in next(log.iter_rows(min_row=1, max_row=10))]
     rows = [[c.value for c in r] for r in log.iter_rows()]
     start = next(i for i, r in enumerate(rows) if r[0] == "Ref")
     body = rows[start + 1:]
@@ -305,4 +302,19 @@ def test_export_actions_return(coord: Vault, tmp_path: Path) -> None:
     assert owner_b[1:] == [0, 0, 0, 1, 0, 0.0]  # done 5 days late: 0% on time
     row = audit(coord, "export.actions")[0]
     assert row.category == "disclosure" and row.recipient == "Chair"
-    del header
+
+
+def test_pack_compact_briefing_when_export_layer_briefing_is_absent(
+        coord: Vault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.services.pack_pdf as pack_pdf
+
+    monkeypatch.setattr(pack_pdf, "_shared_briefings", lambda *_: None)
+    ref = add_nominal(coord, "COMPACT", notes="<i>kept</i>")
+    m = MeetingService(coord).add(ttcg(datetime(2026, 3, 17, 10),
+                                       nominals=(NominalPick(ref, "Release due"),)), today=TODAY)
+    out = tmp_path / "compact.pdf"
+    PackService(coord).export_pack(m.id, out, recipient="R", justification="J", today=TODAY)
+    pages = _pdf_pages(out)
+    page = next(p for p in pages if "Why it is on the agenda: Release due" in p)
+    assert "COMPACT, Synthetic" in page and "<i>kept</i>" in page
+    assert all(f"Page {n} of {len(pages)}" in p for n, p in enumerate(pages, 1))

@@ -42,7 +42,8 @@ def _as(vault: Vault, role: Role) -> Vault:
 
 @pytest.fixture
 def fixture_vault(vault: Vault) -> Vault:
-    """Three nominals (two paired as likely duplicates), one contact plan, six actions, four referrals, five reviews, one pair."""
+    """Three nominals (two paired as likely duplicates), one contact plan with four contacts,
+    six actions, four referrals and five reviews."""
     _as(vault, Role.COORDINATOR)
     svc = NominalService(vault)
     common = {"forenames": "Synthetic", "dob": date(1990, 1, 1), "status": Status.COMMUNITY,

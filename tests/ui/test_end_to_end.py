@@ -31,9 +31,7 @@ def _visible_texts() -> str:
     """Every piece of text any widget in the application currently holds."""
     texts = []
     for w in QApplication.allWidgets():
-        if isinstance(w, QLabel):
-            texts.append(w.text())
-        elif isinstance(w, QLineEdit):
+        if isinstance(w, QLabel | QLineEdit):
             texts.append(w.text())
         elif isinstance(w, QPlainTextEdit):
             texts.append(w.toPlainText())

@@ -73,6 +73,7 @@ def date_edit(initial: date | None = None, *, name: str = "") -> QDateEdit:
     edit.setCalendarPopup(True)
     edit.setDate(qdate(initial or date.today()))
     edit.setMaximumDate(qdate(date.today()))
+    edit.setMaximumWidth(170)
     if name:
         edit.setAccessibleName(name)
     return edit
@@ -84,6 +85,7 @@ def datetime_edit(initial: datetime | None = None, *, name: str = "") -> QDateTi
     edit.setDisplayFormat(UK_DATETIME)
     edit.setCalendarPopup(True)
     edit.setDateTime(QDateTime(qdate(at.date()), QTime(at.hour, at.minute)))
+    edit.setMaximumWidth(220)
     if name:
         edit.setAccessibleName(name)
     return edit

@@ -89,8 +89,9 @@ class _ListModel(QAbstractTableModel):
 class ReferralTableModel(_ListModel):
     """Referral rows (immediate risk first, in red), a page at a time from ReferralService."""
 
-    COLUMNS = ("Ref", "Stage", "Received", "Subject", "Concern", "Sector", "Elapsed",
-               "Remaining", "Due", "Status")
+    COLUMNS = ("Ref", "Stage", "Received", "Subject", "Concern", "Sector", "Working days",
+               "Due", "Status")
+    STATUS_COLUMN = 8
 
     def __init__(self, lists: PreventLists,
                  fetch: Callable[[ReferralFilter, int, int], list[QueueRow]] | None = None,
@@ -139,7 +140,6 @@ class ReferralTableModel(_ListModel):
         if role in (DISPLAY, Qt.ItemDataRole.ToolTipRole):
             if role == Qt.ItemDataRole.ToolTipRole and r.immediate_risk:
                 return "Immediate risk: deal with this referral first."
-            remaining = r.working_days_remaining
             values = (
                 r.ref + (" !" if r.immediate_risk else ""),
                 stage_label(r.stage),
@@ -147,32 +147,40 @@ class ReferralTableModel(_ListModel):
                 r.subject,
                 self.lists.label("concern_types", r.concern_type),
                 self.lists.label("source_sectors", r.source_sector),
-                f"{r.working_days_elapsed} d",
-                (f"{remaining} d" if remaining >= 0 else f"{-remaining} d over")
-                if r.status in ("ok", "warning", "overdue") else "",
+                working_days(r),
                 uk_date(r.target_due),
                 STATUS_LABELS.get(r.status, r.status),
             )
             return values[col]
         if role == SORT_ROLE:
             raw = (r.ref, r.stage, r.received_at, r.subject, r.concern_type, r.source_sector,
-                   r.working_days_elapsed, r.working_days_remaining, r.target_due, r.status)
+                   r.working_days_remaining, r.target_due, r.status)
             return raw[col]
         if role == Qt.ItemDataRole.BackgroundRole and r.immediate_risk:
             return QBrush(RISK_BACKGROUND)
         if role == Qt.ItemDataRole.ForegroundRole:
             if r.immediate_risk:
                 return QBrush(RISK_FOREGROUND)
-            if col == 9 and r.status in STATUS_COLOURS:
+            if col == self.STATUS_COLUMN and r.status in STATUS_COLOURS:
                 return QBrush(STATUS_COLOURS[r.status])
         if role == Qt.ItemDataRole.FontRole and (r.immediate_risk or
-                                                 (col == 9 and r.status == "overdue")):
+                                                 (col == self.STATUS_COLUMN
+                                                 and r.status == "overdue")):
             font = QFont()
             font.setBold(True)
             return font
         if role == Qt.ItemDataRole.AccessibleTextRole and col == 0 and r.immediate_risk:
             return f"{r.ref}, immediate risk"
         return None
+
+
+def working_days(r: QueueRow) -> str:
+    """``2 used, 3 left`` / ``7 used, 2 over`` while the clock runs; ``4 to decide`` after."""
+    if r.status in ("ok", "warning", "overdue"):
+        left = r.working_days_remaining
+        return (f"{r.working_days_elapsed} used, {left} left" if left >= 0 else
+                f"{r.working_days_elapsed} used, {-left} over")
+    return f"{r.working_days_elapsed} to decide"
 
 
 def stage_label(code: str) -> str:

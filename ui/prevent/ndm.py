@@ -3,8 +3,6 @@ its maker and date, the rationale, and necessity and proportionality (HRA) — e
 
 from __future__ import annotations
 
-from datetime import date
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -137,7 +135,3 @@ def decision_view(rec: DecisionRecord, title: str = "") -> QGroupBox:
     made.setWordWrap(True)
     form.addRow(QLabel("Decision maker:"), made)
     return box
-
-
-def today() -> date:
-    return date.today()
