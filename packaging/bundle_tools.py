@@ -97,6 +97,34 @@ def write_lock(wheelhouse: Path, out: Path, header: Sequence[str] = ()) -> int:
     return len(wheels)
 
 
+_LEGACY_MANYLINUX = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
+
+
+def wheel_glibc(filename: str) -> tuple[int, int] | None:
+    """The oldest glibc a Linux wheel runs on (the loosest of its platform tags); None when the
+    wheel is not tied to glibc (pure Python, or not a manylinux build)."""
+    match = _WHEEL.match(filename)
+    if not match:
+        raise ValueError(f"not a wheel file name: {filename}")
+    needs: list[tuple[int, int]] = []
+    for tag in match["platform"].split("."):
+        modern = re.match(r"^manylinux_(\d+)_(\d+)_", tag)
+        if modern:
+            needs.append((int(modern[1]), int(modern[2])))
+        elif tag.split("_")[0] in _LEGACY_MANYLINUX:
+            needs.append(_LEGACY_MANYLINUX[tag.split("_")[0]])
+    return min(needs) if needs else None
+
+
+def bundle_glibc(filenames: Iterable[str]) -> str:
+    """The glibc the whole wheelhouse needs, as `2.34`, or `any` when no wheel needs one."""
+    needs = [n for n in (wheel_glibc(f) for f in filenames) if n is not None]
+    if not needs:
+        return "any"
+    major, minor = max(needs)
+    return f"{major}.{minor}"
+
+
 def missing_resources(wheel: Path, resources: Path) -> list[str]:
     """Files under the source tree's resources/ that the wheel does not carry as resources/..."""
     with zipfile.ZipFile(wheel) as archive:
@@ -130,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("wheelhouse", type=Path)
     p.add_argument("out", type=Path)
     p.add_argument("--header", action="append", default=[])
+    p = sub.add_parser("min-glibc", help="print the glibc version the wheelhouse needs")
+    p.add_argument("wheelhouse", type=Path)
     p = sub.add_parser("check-resources", help="fail if the wheel lacks any resources/ file")
     p.add_argument("wheel", type=Path)
     p.add_argument("resources", type=Path)
@@ -147,6 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "lock":
         count = write_lock(args.wheelhouse, args.out, args.header)
         print(f"{args.out}: {count} pinned, hashed wheels", file=sys.stderr)
+    elif args.command == "min-glibc":
+        print(bundle_glibc(p.name for p in args.wheelhouse.glob("*.whl")))
     elif args.command == "check-resources":
         missing = missing_resources(args.wheel, args.resources)
         if missing:

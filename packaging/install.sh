@@ -55,6 +55,14 @@ want_tag="$(info python_tag)"
 have_tag="$("$PY" -c 'import sys; print("cp%d%d" % sys.version_info[:2])')"
 [ "$have_tag" = "$want_tag" ] ||
   die "this bundle is for Python $(info python) ($want_tag); $PY is $have_tag. Use --python."
+want_glibc="$(info min_glibc)"
+if [ -n "$want_glibc" ] && [ "$want_glibc" != "any" ]; then
+  have_glibc="$(getconf GNU_LIBC_VERSION 2>/dev/null | awk '{print $2}')"
+  if [ -z "$have_glibc" ] ||
+     [ "$(printf '%s\n%s\n' "$want_glibc" "$have_glibc" | sort -V | head -n1)" != "$want_glibc" ]; then
+    die "this bundle's packages need glibc $want_glibc or newer; this system has ${have_glibc:-no glibc}"
+  fi
+fi
 "$PY" -c 'import venv, ensurepip' 2>/dev/null ||
   die "$PY has no venv/ensurepip module (on Debian/Ubuntu: the python3-venv package)"
 

@@ -4,7 +4,9 @@ Every string from data must pass through ``esc`` before it reaches a Paragraph: 
 Paragraph text as markup, so ``<img src=…>`` or ``<link href=file:…>`` in a record would embed a
 file or a link. The helpers here (``paragraph``, ``section``, ``kv_table``, ``data_table``) take
 raw values and escape them themselves; only callers building their own Paragraphs need ``esc``.
-Control characters print as U+FFFD (�), as in the Excel returns; new lines are kept.
+Control characters print as U+FFFD (�), as in the Excel returns; new lines are kept. A character
+the font cannot draw (emoji, a few symbols) prints as its code, ``[U+1F600]``, never as a blank
+or a wrong letter.
 
 Right-to-left text (Arabic, Hebrew, ...): each run of right-to-left words is put into visual
 order with python-bidi and its Arabic letters joined with arabic-reshaper (presentation forms,
@@ -121,6 +123,34 @@ def visual(text: str) -> str:
     return _RTL_RUN_RE.sub(flip, text)
 
 
+def _font_chars() -> frozenset[int]:
+    """Code points both the regular and the bold face can draw (read once)."""
+    with _font_lock:
+        chars = _state.get("chars")
+        if chars is None:
+            from reportlab.pdfbase.ttfonts import TTFont
+
+            folder = fonts_dir()
+            faces = [set(TTFont(f"probe-{n}", str(folder / _FONT_FILES[n])).face.charToGlyph)
+                     for n in (FONT, FONT_BOLD)]
+            # Beyond the BMP reportlab's subsetting mis-encodes characters (U+1F600 prints as
+            # U+1F60), so those are never drawn as themselves.
+            chars = frozenset(c for c in faces[0] & faces[1] if c <= 0xFFFF)
+            _state["chars"] = chars
+    assert isinstance(chars, frozenset)
+    return chars
+
+
+def drawable(text: str) -> str:
+    """Characters the font cannot draw (emoji, some symbols) as a visible ``[U+1F600]``:
+    a reader sees exactly what was there, instead of a blank or a wrong letter."""
+    chars = _font_chars()
+    if all(ord(ch) in chars or ch == "\n" for ch in text):
+        return text
+    return "".join(ch if ord(ch) in chars or ch == "\n" else f"[U+{ord(ch):04X}]"
+                   for ch in text)
+
+
 def esc(value: object) -> str:
     """Paragraph markup that prints ``value`` verbatim: never a tag, a link or an image.
 
@@ -131,7 +161,7 @@ def esc(value: object) -> str:
         return ""
     text = value if isinstance(value, str) else display_text(value)
     text = _CONTROL_RE.sub("\ufffd", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = visual(text.replace("\t", " "))
+    text = drawable(visual(text.replace("\t", " ")))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace('"', "&quot;").replace("\n", "<br/>")
 
@@ -139,7 +169,7 @@ def esc(value: object) -> str:
 def _plain(value: object) -> str:
     """One line of text for the canvas (running header and footer), never markup."""
     text = "" if value is None else str(value)
-    return visual(" ".join(_CONTROL_RE.sub("\ufffd", text).split()))
+    return drawable(visual(" ".join(_CONTROL_RE.sub("\ufffd", text).split())))
 
 
 @dataclass(frozen=True)

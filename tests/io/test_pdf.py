@@ -126,6 +126,25 @@ def test_right_to_left_and_emoji_do_not_break_the_document(tmp_path: Path) -> No
     assert "family" in text
 
 
+def test_right_to_left_names_read_and_extract_as_written(tmp_path: Path) -> None:
+    import unicodedata
+
+    names = ["مرحبا بالعالم", "שלום עולם", "محمد عبد الرحمن"]
+    data, _ = build(lambda st: [pdf.paragraph(f"Alias: {t} (01/04/1989)") for t in names])
+    text = unicodedata.normalize("NFKC", pdf_text(data, tmp_path)[0])
+    for name in names:
+        assert name in text, name  # joined letters, in reading order
+    assert text.count("(01/04/1989)") == 3  # the Latin text around them keeps its order
+
+
+def test_characters_without_a_glyph_print_as_their_code(tmp_path: Path) -> None:
+    assert pdf.drawable("Zoë 😀 ＝1") == "Zoë [U+1F600] [U+FF1D]1"
+    data, _ = build([pdf.paragraph("Zoë 😀 ＝1")])
+    text = pdf_text(data, tmp_path)[0]
+    assert "Zoë [U+1F600] [U+FF1D]1" in text
+    assert "\u1f60" not in text.lower() and "ὠ" not in text  # never a wrong letter
+
+
 def test_forty_thousand_characters_print_whole(tmp_path: Path) -> None:
     words = [f"w{i:05d}" for i in range(5_800)]
     long_text = " ".join(words)

@@ -70,6 +70,29 @@ def test_parse_wheel_name_refuses_other_files(filename: str) -> None:
         bt.parse_wheel_name(filename)
 
 
+@pytest.mark.parametrize(
+    ("filename", "glibc"),
+    [
+        ("pyside6_essentials-6.12.0-cp310-abi3-manylinux_2_34_x86_64.whl", (2, 34)),
+        ("pillow-13.0.0-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl", (2, 27)),
+        ("x-1.0-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.whl", (2, 17)),
+        ("keyring-25.7.0-py3-none-any.whl", None),
+        ("x-1.0-cp311-cp311-musllinux_1_2_x86_64.whl", None),
+    ],
+)
+def test_wheel_glibc(filename: str, glibc: tuple[int, int] | None) -> None:
+    assert bt.wheel_glibc(filename) == glibc
+
+
+def test_bundle_glibc_is_the_newest_any_wheel_needs() -> None:
+    assert bt.bundle_glibc([
+        "a-1-cp311-cp311-manylinux_2_17_x86_64.whl",
+        "b-1-cp310-abi3-manylinux_2_34_x86_64.whl",
+        "c-1-py3-none-any.whl",
+    ]) == "2.34"
+    assert bt.bundle_glibc(["c-1-py3-none-any.whl"]) == "any"
+
+
 # -- the lock --------------------------------------------------------------------------------------
 
 

@@ -70,8 +70,10 @@ def media(tmp_path: Path) -> Path:
 
 
 def audit_rows(v: Vault) -> int:
+    """Disclosure rows (reading reference data may add rows of its own)."""
     with v.read() as s:
-        return int(s.scalar(select(func.count()).select_from(AuditEntry)) or 0)
+        return int(s.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.category == "disclosure")) or 0)
 
 
 def formula_cells(data: bytes) -> int:
@@ -138,7 +140,7 @@ def test_headcount_return(people: dict[str, Vault], media: Path) -> None:
     assert detail["included"]["refs"][0] == "NM-000001"
     assert detail["app_version"] and detail["marking"] == "OFFICIAL-SENSITIVE"
     assert detail["sheets"]["Headcount"] == len(HOSTILE)
-    assert detail["sheets"]["Summary"] == 1 + len(summary)
+    assert detail["sheets"]["Summary"] == len(summary)
 
 
 def test_headcount_streams_in_pages(people: dict[str, Vault], media: Path,
@@ -251,10 +253,16 @@ def test_disk_full_through_the_service_leaves_nothing_and_no_audit_row(
     carol = people["coordinator"]
     before = audit_rows(carol)
 
-    def full(fd: int) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device")
+    real = safe_write._write_temp
 
-    monkeypatch.setattr(safe_write.os, "fsync", full)
+    def fills_up(folder: Any, write_fn: Any, sink: Any, temps: list[str]) -> str:
+        def then_full(stream: Any, given: Any) -> None:
+            write_fn(stream, given)
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        return real(folder, then_full, sink, temps)
+
+    monkeypatch.setattr(safe_write, "_write_temp", fills_up)
     with pytest.raises(MediaError, match="full"):
         ExportService(carol).export_return("headcount", media / "h.xlsx", recipient="Hub",
                                            justification="x")
@@ -336,7 +344,10 @@ def test_briefing_prints_hostile_strings_verbatim(people: dict[str, Vault], medi
     for token in DANGEROUS:
         assert re.search(token, data) is None, token
     text = pdf_text(out)
-    original = HOSTILE[index]
+    from app.io.pdf import drawable
+
+    # Verbatim, except that a character the font cannot draw shows as its code ([U+1F600]).
+    original = drawable(HOSTILE[index])
     want = unicodedata.normalize("NFKC", " ".join(original.split()))
     assert want.upper() in text.upper()  # the surname is printed in capitals
     assert ref in text and "OFFICIAL-SENSITIVE" in text
@@ -419,8 +430,10 @@ def test_every_registered_return_writes_no_formula_from_hostile_data(
         assert formula_cells(data) == 0, d.name
         strings = all_strings(out)
         assert not any(PLAIN_SAFE.search(s) for s in strings), d.name
-        if d.name in ("headcount", "engagement"):
-            assert set(HOSTILE[:5]) <= strings, d.name
+        if d.name == "headcount":
+            assert set(HOSTILE) <= strings
+        if d.name == "engagement":  # managers with a contact plan appear, verbatim
+            assert set(HOSTILE) & strings, d.name
     with people["admin"].read() as s:
         actions = set(s.scalars(select(AuditEntry.action).where(
             AuditEntry.category == "disclosure")))

@@ -97,6 +97,8 @@ def test_referral_intake_to_closure_from_the_keyboard(
     unlock_with(qtbot, ctl, "ana", PASSPHRASE)
     qtbot.waitUntil(lambda: ctl.services is not None and ctl.window.isVisible(), timeout=15_000)
     window = ctl.window
+    from PySide6.QtGui import QGuiApplication
+    QGuiApplication.instance().focusWindowChanged.connect(lambda w: print("FOCUSWIN", w, [x for x in QApplication.topLevelWidgets() if x.isVisible()]))
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
 
@@ -106,6 +108,8 @@ def test_referral_intake_to_closure_from_the_keyboard(
     qtbot.waitUntil(lambda: window.current_area() == "referrals")
     area = window.area_widget("referrals")
     assert area is not None
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
     qtbot.waitUntil(lambda: not area.queue.loading and area.queue.table.hasFocus())
     assert area.queue.model.total == 0
 

@@ -80,6 +80,8 @@ class Nominal(Base):
         Index("ix_nominal_live_dob", "merged_into_id", "dob", "id"),
         Index("ix_nominal_live_pnc", "merged_into_id", "pnc_norm", "id"),
         Index("ix_nominal_live_status", "merged_into_id", "status", "sort_name"),
+        # "Who in custody is released next" walks this without touching the community rows.
+        Index("ix_nominal_live_status_release", "merged_into_id", "status", "release_date"),
         Index("ix_nominal_live_risk", "merged_into_id", "risk_rank", "sort_name"),
         Index("ix_nominal_live_manager", "merged_into_id", "nominal_manager", "sort_name"),
         Index("ix_nominal_live_force", "merged_into_id", "force", "sort_name"),

@@ -188,6 +188,12 @@ def upgrade() -> None:
         "ix_nominal_live_status", "nominal", ["merged_into_id", "status", "sort_name"], unique=False
     )
     op.create_index(
+        "ix_nominal_live_status_release",
+        "nominal",
+        ["merged_into_id", "status", "release_date"],
+        unique=False,
+    )
+    op.create_index(
         "ix_nominal_live_updated", "nominal", ["merged_into_id", "updated_at", "id"], unique=False
     )
     op.create_index("ix_nominal_pnc_norm", "nominal", ["pnc_norm"], unique=False)
