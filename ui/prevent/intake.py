@@ -403,12 +403,14 @@ class ReferralIntakeForm(QWidget):
                                    "in red, in every list")
         self.immediate.setAccessibleName("Immediate risk")
         rlay.addWidget(self.immediate)
-        self.risk_note = message_label(
-            "BadBanner", "Immediate risk: call 999 if life is at risk now, and tell the "
-            "duty officer. The referral goes to the top of every list.")
+        # Text set after the label has a parent: a parentless visible label is a window.
+        self.risk_note = message_label("BadBanner")
+        rlay.addWidget(self.risk_note)
+        self.risk_note.setText(
+            "Immediate risk: call 999 if life is at risk now, and tell the duty officer. The "
+            "referral goes to the top of every list.")
         self.risk_note.hide()
         self.immediate.toggled.connect(self.risk_note.setVisible)
-        rlay.addWidget(self.risk_note)
         right.addWidget(risk_box)
         right.addStretch(1)
 

@@ -93,7 +93,10 @@ class ExportDialog(QDialog):
         intro.setWordWrap(True)
         layout.addWidget(intro)
         if note:
-            layout.addWidget(message_label("WarnBox", note))
+            warn = message_label("WarnBox")
+            layout.addWidget(warn)
+            warn.setText(note)
+            warn.show()
         self.errors = FormErrors(message_label("ErrorBox"))
         form = QFormLayout()
         self.recipient = QLineEdit()
