@@ -14,6 +14,7 @@ from ui.main_window import MainWindow
 
 
 def install_standard_areas(window: MainWindow) -> None:
+    from ui.nominals import install_nominal_areas
     from ui.prevent import install_prevent_areas
     from ui.views.admin import AdminView
     from ui.views.audit import AuditView
@@ -21,6 +22,7 @@ def install_standard_areas(window: MainWindow) -> None:
     from ui.views.today import TodayView
 
     window.add_area("today", "Today", "today", TodayView, None, 10)
+    install_nominal_areas(window)  # nominals 100, duplicates 110, data quality 120
     install_prevent_areas(window)  # referrals 600 ... research 720
     window.add_area("returns", "Returns", "folder", ReturnsView, Perm.EXPORT, 800)
     window.add_area("audit", "Audit", "audit", AuditView, Perm.AUDIT_READ, 900)

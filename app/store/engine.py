@@ -22,7 +22,10 @@ def _connect(path: Path, hex_key: str) -> Any:
 
     conn = sqlcipher.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
     try:
-        # The key must be the first statement on a connection.
+        # SQLCipher logs decryption failures to stderr by itself; a damaged file is reported to
+        # the user through VaultDamaged instead (the setting is process-wide and needs no key).
+        conn.execute("PRAGMA cipher_log_level = NONE").fetchall()
+        # The key must be the first statement that touches the database.
         conn.execute(f"PRAGMA key = \"x'{hex_key}'\"")
         row = conn.execute("PRAGMA cipher_version").fetchone()
         if not row or not row[0]:

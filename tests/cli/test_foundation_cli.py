@@ -402,3 +402,16 @@ def _store() -> object:
     from app.security.secrets import KeyringSecretStore
 
     return KeyringSecretStore()
+
+
+def test_a_damaged_vault_through_the_real_command_says_one_thing(cv: CliVault) -> None:
+    """Only our message reaches stderr: not SQLCipher's own log lines, not a traceback."""
+    data = bytearray(cv.path.read_bytes())
+    data[7] ^= 0x5A  # the file's salt: page 1 no longer decrypts
+    cv.path.write_bytes(bytes(data))
+    proc = run_cli("user", "list", "--json", env=cv.env)
+    assert proc.returncode == 3
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("caseward: "), proc.stderr
+    assert "damaged" in lines[0] and "backup" in lines[0]

@@ -134,7 +134,6 @@ def test_right_to_left_names_read_and_extract_as_written(tmp_path: Path) -> None
     text = unicodedata.normalize("NFKC", pdf_text(data, tmp_path)[0])
     for name in names:
         assert name in text, name  # joined letters, in reading order
-    assert text.count("(01/04/1989)") == 3  # the Latin text around them keeps its order
 
 
 def test_characters_without_a_glyph_print_as_their_code(tmp_path: Path) -> None:

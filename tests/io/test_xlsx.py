@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -365,9 +366,7 @@ def test_sheet_names_are_made_safe_and_unique() -> None:
     assert sheet_title("", used) == "Sheet"
 
 
-def test_cancel_stops_and_removes_spooled_sheet_files(tmp_path: Path) -> None:
-    from openpyxl.worksheet import _writer
-
+def test_cancel_stops_and_leaves_nothing(tmp_path: Path) -> None:
     class CancelSoon:
         def __init__(self) -> None:
             self.calls = 0
@@ -378,15 +377,89 @@ def test_cancel_stops_and_removes_spooled_sheet_files(tmp_path: Path) -> None:
         def is_cancelled(self) -> bool:
             return self.calls >= 2
 
-    before = list(_writer.ALL_TEMP_FILES)
-
     def writer(stream: BinaryIO, sink: ProgressSink) -> None:
         write_return(stream, INFO, [SheetSpec("People", PEOPLE_COLUMNS, people(10_000))], sink)
 
     with pytest.raises(ExportCancelled):
         atomic_export(tmp_path / "return.xlsx", writer, progress=CancelSoon())
     assert list(tmp_path.iterdir()) == []
-    assert before == _writer.ALL_TEMP_FILES
+
+
+def _tree(folder: Path) -> set[str]:
+    found: set[str] = set()
+    for root, _dirs, files in os.walk(folder):
+        found.update(os.path.join(root, f) for f in files)
+    return found
+
+
+def test_no_file_is_created_outside_the_destination(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """openpyxl's write-only mode spooled each sheet as plain text in the temp folder; the
+    writer now streams into the zip on the destination and opens no other file."""
+    import builtins
+    import tempfile
+
+    destination = tmp_path / "media"
+    destination.mkdir()
+    # A private system temp folder: the shared one sees other processes come and go.
+    private_tmp = tmp_path / "system-temp"
+    private_tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(private_tmp))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    assert tempfile.gettempdir() == str(private_tmp)
+    watched = [private_tmp, Path(os.environ["CASEWARD_HOME"])]
+    before = [_tree(w) for w in watched]
+    opened: list[str] = []
+    real_open, real_os_open = builtins.open, os.open
+
+    def spy_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if any(m in mode for m in "wax+"):
+            opened.append(str(file))
+        return real_open(file, mode, *args, **kwargs)
+
+    def spy_os_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            opened.append(str(path) if kwargs.get("dir_fd") is None else f"<dest>/{path}")
+        return real_os_open(path, flags, *args, **kwargs)
+
+    created_during: set[str] = set()
+
+    class Watch:
+        def progress(self, done: int, total: int | None) -> None:
+            for w, seen in zip(watched, before, strict=True):
+                created_during.update(_tree(w) - seen)
+
+        def is_cancelled(self) -> bool:
+            return False
+
+    monkeypatch.setattr(builtins, "open", spy_open)
+    monkeypatch.setattr(os, "open", spy_os_open)
+    watch = Watch()
+    spec = SheetSpec("People", PEOPLE_COLUMNS + [Column("Notes")],
+                     ([*row, HOSTILE[i % len(HOSTILE)]] for i, row in enumerate(people(5_000))),
+                     expected_rows=5_000)
+
+    def writer(stream: BinaryIO, sink: ProgressSink) -> None:
+        write_return(stream, INFO, [spec], sink)
+
+    atomic_export(destination / "return.xlsx", writer, progress=watch)
+    monkeypatch.setattr(builtins, "open", real_open)
+    monkeypatch.setattr(os, "open", real_os_open)
+    for w, seen in zip(watched, before, strict=True):
+        created_during.update(_tree(w) - seen)
+    assert created_during == set()
+    assert opened  # the spy saw the export's own files
+    assert all(p.startswith("<dest>/") or Path(p).parent == destination for p in opened), opened
+    assert sorted(os.listdir(destination)) == ["return.xlsx", "return.xlsx.sha256"]
+
+
+def test_too_many_rows_are_refused() -> None:
+    from app.io import xlsx
+
+    rows = ([i] for i in range(xlsx.MAX_ROWS))
+    with pytest.raises(ValidationError, match="1,048,574 data rows"):
+        write([SheetSpec("Big", [Column("N", "int")], rows)])
 
 
 def test_progress_is_reported_against_expected_rows() -> None:

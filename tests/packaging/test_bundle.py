@@ -1,8 +1,10 @@
 """End to end: build the offline bundle, then install it with the network denied to pip and run
 the self-check, init and demo (packaging/verify-offline-install), as the issue asks CI to do.
 
-About four to five minutes on a CI machine (most of it fetching and installing PySide6), so it
-runs in the normal suite. CASEWARD_SKIP_PACKAGING_TESTS=1 skips it for a quick local run."""
+It takes 6 to 10 minutes on a 2-core machine (fetching, installing and hash-checking ~280 MB of
+wheels, then `demo --nominals 1000`), so it runs in CI (CI=true, as .ci/run is run) and wherever
+CASEWARD_PACKAGING_TESTS=1; a developer's `bash scripts/test.sh` skips it.
+CASEWARD_PACKAGING_TESTS=0 skips it in CI too."""
 
 from __future__ import annotations
 
@@ -18,11 +20,20 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
+
+def _wanted() -> bool:
+    flag = os.environ.get("CASEWARD_PACKAGING_TESTS")
+    if flag is not None:
+        return flag == "1"
+    return os.environ.get("CI", "").lower() == "true"
+
+
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
-        os.environ.get("CASEWARD_SKIP_PACKAGING_TESTS") == "1",
-        reason="CASEWARD_SKIP_PACKAGING_TESTS=1",
+        not _wanted(),
+        reason="bundle build + offline install (6-10 min): runs in CI or with "
+        "CASEWARD_PACKAGING_TESTS=1",
     ),
 ]
 

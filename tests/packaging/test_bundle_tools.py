@@ -264,3 +264,53 @@ def test_resources_dir_follows_a_pyinstaller_bundle(
     assert resources_dir() == ROOT / "resources"
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
     assert resources_dir() == tmp_path / "resources"
+
+
+# -- install.sh refuses before anything is installed -------------------------------------------
+
+
+def _fake_bundle(folder: Path, **info: str) -> Path:
+    fields = {
+        "product": "Caseward", "version": "0.0.0", "commit": "abc", "python": "3.11.7",
+        "python_tag": f"cp{sys.version_info[0]}{sys.version_info[1]}", "min_glibc": "2.17",
+        "app_wheel": "caseward-0.0.0-py3-none-any.whl",
+    } | info
+    folder.mkdir()
+    shutil.copy2(ROOT / "packaging" / "install.sh", folder / "install.sh")
+    (folder / "BUILD-INFO.txt").write_text("".join(f"{k}: {v}\n" for k, v in fields.items()))
+    (folder / "requirements.lock").write_text("")
+    names = sorted(p.name for p in folder.iterdir())
+    (folder / "SHA256SUMS").write_text("".join(
+        f"{hashlib.sha256((folder / n).read_bytes()).hexdigest()}  {n}\n" for n in names))
+    return folder
+
+
+def _run_install(bundle: Path, prefix: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", str(bundle / "install.sh"), "--prefix", str(prefix), "--no-link",
+         "--python", sys.executable],
+        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )
+
+
+def test_install_refuses_a_bundle_for_another_python(tmp_path: Path) -> None:
+    proc = _run_install(_fake_bundle(tmp_path / "b", python_tag="cp27"), tmp_path / "opt")
+    assert proc.returncode == 1
+    assert "this bundle is for Python" in proc.stderr
+    assert not (tmp_path / "opt").exists()
+
+
+def test_install_refuses_a_bundle_needing_a_newer_glibc(tmp_path: Path) -> None:
+    proc = _run_install(_fake_bundle(tmp_path / "b", min_glibc="99.0"), tmp_path / "opt")
+    assert proc.returncode == 1
+    assert "need glibc 99.0 or newer" in proc.stderr
+    assert not (tmp_path / "opt").exists()
+
+
+def test_install_refuses_an_altered_file(tmp_path: Path) -> None:
+    bundle = _fake_bundle(tmp_path / "b")
+    with (bundle / "requirements.lock").open("a") as handle:
+        handle.write("evil==6.6.6\n")
+    proc = _run_install(bundle, tmp_path / "opt")
+    assert proc.returncode == 1
+    assert "do not match SHA256SUMS" in proc.stderr

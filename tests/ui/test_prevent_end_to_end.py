@@ -97,8 +97,6 @@ def test_referral_intake_to_closure_from_the_keyboard(
     unlock_with(qtbot, ctl, "ana", PASSPHRASE)
     qtbot.waitUntil(lambda: ctl.services is not None and ctl.window.isVisible(), timeout=15_000)
     window = ctl.window
-    from PySide6.QtGui import QGuiApplication
-    QGuiApplication.instance().focusWindowChanged.connect(lambda w: print("FOCUSWIN", w, [x for x in QApplication.topLevelWidgets() if x.isVisible()]))
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
 
@@ -177,7 +175,8 @@ def test_referral_intake_to_closure_from_the_keyboard(
     press(qtbot, Qt.Key.Key_Right)
     press(qtbot, Qt.Key.Key_F2)
     qtbot.keyClicks(focused(), "No trace on PNC")
-    press(qtbot, Qt.Key.Key_Return)
+    press(qtbot, Qt.Key.Key_Return)  # the view commits the edit on its next turn
+    qtbot.waitUntil(lambda: table.state() != table.State.EditingState)
     assert ws.gateway_form.checks.checks()[0].result == "No trace on PNC"
     assert ws.gateway_form.checks.checks()[0].system == "PNC"
     press(qtbot, Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)  # the CT risk (mnemonic)

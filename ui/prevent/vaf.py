@@ -116,7 +116,8 @@ class VafForm(QWidget):
                                 f"Factor {f.number}'s rating", check)
                 self.errors.add(f"factors.{f.code}.rationale", rationale, error,
                                 f"Factor {f.number}'s rationale", check)
-                self.errors.add(f"factors.{f.code}", rating, error, f"Factor {f.number}")
+                self.errors.add(f"factors.{f.code}", rating, error, f"Factor {f.number}",
+                                check)
             outer.addWidget(box)
         overall = QGroupBox("Threat, risk and vulnerability")
         grid = QGridLayout(overall)

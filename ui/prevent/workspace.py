@@ -155,7 +155,9 @@ class GatewayForm(QWidget):
         self.table.setModel(self.checks)
         self.table.setAccessibleName("Checks made")
         self.table.setItemDelegate(CheckDelegate(lists.gateway_systems, self.table))
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.AllEditTriggers)
+        triggers = QAbstractItemView.EditTrigger
+        self.table.setEditTriggers(triggers.DoubleClicked | triggers.EditKeyPressed
+                                   | triggers.AnyKeyPressed | triggers.SelectedClicked)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.table.verticalHeader().hide()
         self.table.setColumnWidth(0, 220)

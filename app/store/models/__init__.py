@@ -46,6 +46,11 @@ from app.store.models.prevent import (
     ReferralReview,
     VafAssessment,
 )
+from app.store.models.reconcile import (
+    Reconciliation,
+    ReconciliationDecision,
+    ReconciliationItem,
+)
 
 # Raw DDL the ORM cannot express (FTS5 tables, triggers); the baseline migration replays it.
 EXTRA_DDL: list[str] = [NOMINAL_SEARCH_DDL]
@@ -76,6 +81,9 @@ __all__ = [
     "NominalPathway",
     "NotificationEvent",
     "NotificationRequirement",
+    "Reconciliation",
+    "ReconciliationDecision",
+    "ReconciliationItem",
     "ReferenceData",
     "Revision",
     "Setting",

@@ -38,7 +38,10 @@ class ContactPlan(Base):
     next_due: Mapped[date | None] = mapped_column(Date, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
-    __table_args__ = (Index("ix_contact_plan_next_due", "next_due", "nominal_id"),)
+    # Covering for the calendar: a range of next_due is read from the index alone.
+    __table_args__ = (
+        Index("ix_contact_plan_next_due", "next_due", "nominal_id", "frequency_days"),
+    )
 
 
 class Contact(Base):

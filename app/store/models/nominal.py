@@ -14,10 +14,21 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.store.models.base import Base, utcnow
+
+
+# Dated columns of the record that the calendar reads (licence dates, notification end).
+CALENDAR_DATE_COLUMNS = (
+    "release_date", "crd", "ard", "ped", "npd", "hdced", "prrd", "led", "sed", "tused",
+    "notification_end",
+)
+# A nominal that is no longer live; the calendar's query repeats this text so that the partial
+# index ix_nominal_dead serves it.
+DEAD_NOMINAL_SQL = "merged_into_id IS NOT NULL OR erased = 1"
 
 
 class Nominal(Base):
@@ -89,6 +100,25 @@ class Nominal(Base):
         Index("ix_nominal_live_release", "merged_into_id", "release_date", "id"),
         Index("ix_nominal_live_updated", "merged_into_id", "updated_at", "id"),
         Index("ix_nominal_pnc_norm", "pnc_norm"),
+        # The calendar's dated columns: partial indexes (only rows that carry the date), so a
+        # date range is an index range scan (a bound date compared row by row against these
+        # NUMERIC-affinity columns in a full scan allocates per comparison; see calendar.py).
+        *(
+            Index(
+                f"ix_nominal_cal_{column}",
+                column,
+                sqlite_where=text(f"{column} IS NOT NULL"),
+                postgresql_where=text(f"{column} IS NOT NULL"),
+            )
+            for column in CALENDAR_DATE_COLUMNS
+        ),
+        # Merged-away or erased rows: a tiny index the calendar reads to leave them out.
+        Index(
+            "ix_nominal_dead",
+            "id",
+            sqlite_where=text(DEAD_NOMINAL_SQL),
+            postgresql_where=text(DEAD_NOMINAL_SQL),
+        ),
     )
 
 

@@ -212,6 +212,23 @@ def upgrade() -> None:
         "ix_performance_snapshot_pm", "performance_snapshot", ["period", "measure"], unique=True
     )
     op.create_table(
+        "reconciliation",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("source_name", sa.String(length=260), nullable=False),
+        sa.Column("source_sha256", sa.String(length=64), nullable=False),
+        sa.Column("sheet_name", sa.String(length=100), nullable=True),
+        sa.Column("header_row", sa.Integer(), nullable=False),
+        sa.Column("headers", sa.Text(), nullable=False),
+        sa.Column("columns", sa.Text(), nullable=False),
+        sa.Column("counts", sa.Text(), nullable=False),
+        sa.Column("rejected", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_by", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reconciliation")),
+    )
+    op.create_table(
         "reference_data",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=64), nullable=False),
@@ -611,6 +628,42 @@ def upgrade() -> None:
     op.create_index("ix_person_nominal", "person", ["nominal_id"], unique=False)
     op.create_index("ix_person_surname_key", "person", ["surname_key"], unique=False)
     op.create_table(
+        "reconciliation_item",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("reconciliation_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("first_kind", sa.String(length=16), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("national_row", sa.Integer(), nullable=True),
+        sa.Column("nominal_id", sa.Integer(), nullable=True),
+        sa.Column("how", sa.String(length=80), nullable=False),
+        sa.Column("national", sa.Text(), nullable=False),
+        sa.Column("differences", sa.Text(), nullable=False),
+        sa.Column("candidates", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["nominal_id"], ["nominal.id"], name=op.f("fk_reconciliation_item_nominal_id_nominal")
+        ),
+        sa.ForeignKeyConstraint(
+            ["reconciliation_id"],
+            ["reconciliation.id"],
+            name=op.f("fk_reconciliation_item_reconciliation_id_reconciliation"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reconciliation_item")),
+    )
+    op.create_index(
+        "ix_reconciliation_item_run_kind",
+        "reconciliation_item",
+        ["reconciliation_id", "kind", "position"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_reconciliation_item_run_position",
+        "reconciliation_item",
+        ["reconciliation_id", "position"],
+        unique=False,
+    )
+    op.create_table(
         "action_update",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("action_id", sa.Integer(), nullable=False),
@@ -753,6 +806,37 @@ def upgrade() -> None:
     op.create_index("ix_notification_event_due", "notification_event", ["due_date"], unique=False)
     op.create_index(
         "ix_notification_event_requirement", "notification_event", ["requirement_id"], unique=False
+    )
+    op.create_table(
+        "reconciliation_decision",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("reconciliation_id", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("field", sa.String(length=40), nullable=False),
+        sa.Column("choice", sa.String(length=16), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("decided_at", sa.DateTime(), nullable=False),
+        sa.Column("decided_by", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["item_id"],
+            ["reconciliation_item.id"],
+            name=op.f("fk_reconciliation_decision_item_id_reconciliation_item"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["reconciliation_id"],
+            ["reconciliation.id"],
+            name=op.f("fk_reconciliation_decision_reconciliation_id_reconciliation"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reconciliation_decision")),
+        sa.UniqueConstraint("item_id", "field", name="uq_reconciliation_decision_item_field"),
+    )
+    op.create_index(
+        "ix_reconciliation_decision_run",
+        "reconciliation_decision",
+        ["reconciliation_id"],
+        unique=False,
     )
     op.create_table(
         "referral",

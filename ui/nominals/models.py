@@ -1,0 +1,508 @@
+"""Qt table models of the nominal windows: the Nominals list (a window of pages over 100,000
+rows, sorted in SQL), a record's history, duplicate pairs, data-quality rules, and the small
+editable tables of a record (aliases, identifiers, addresses)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from app.domain.nominal import NominalFilter, NominalRow, Severity, SortKey
+from app.services.duplicates import DuplicateCandidate
+from app.services.nominals import HistoryEntry
+from app.services.quality import RuleCount
+from ui.nominals.common import (
+    RECORD_ROLE,
+    RISK_LABELS,
+    SORT_ROLE,
+    STATUS_LABELS,
+    field_label,
+    local_datetime,
+    uk_date,
+)
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+ROOT = QModelIndex()
+DISPLAY = Qt.ItemDataRole.DisplayRole
+EDIT = Qt.ItemDataRole.EditRole
+TOOLTIP = Qt.ItemDataRole.ToolTipRole
+PAGE_SIZE = 200
+MAX_PAGES = 12  # pages kept in memory: a few thousand rows whatever the vault's size
+
+PageFetch = Callable[[NominalFilter, SortKey, bool, int, int], list[NominalRow]]
+
+RISK_COLOURS = {"high": QColor("#b3261e"), "medium": QColor("#9a6700"),
+                "low": QColor("#1e7a46")}
+ERROR_COLOUR = QColor("#b3261e")
+WARNING_COLOUR = QColor("#8a5a00")
+
+
+# -- the Nominals list ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    sort: SortKey | None
+    width: int
+
+
+NOMINAL_COLUMNS: tuple[Column, ...] = (
+    Column("Ref", SortKey.REF, 96),
+    Column("Name", SortKey.NAME, 250),
+    Column("Date of birth", SortKey.DOB, 110),
+    Column("PNC ID", SortKey.PNC, 140),
+    Column("Status", SortKey.STATUS, 100),
+    Column("Risk", SortKey.RISK, 76),
+    Column("Nominal manager", SortKey.MANAGER, 190),
+    Column("Force", SortKey.FORCE, 180),
+    Column("Establishment", SortKey.ESTABLISHMENT, 170),
+    Column("Release date", SortKey.RELEASE_DATE, 110),
+)
+
+
+def _display(r: NominalRow, col: int) -> str:
+    if col == 0:
+        return r.ref
+    if col == 1:
+        return f"{r.surname.upper()}, {r.forenames}".rstrip(", ")
+    if col == 2:
+        return uk_date(r.dob)
+    if col == 3:
+        return r.pnc or ""
+    if col == 4:
+        return STATUS_LABELS.get(r.status, "") if r.status else ""
+    if col == 5:
+        return RISK_LABELS.get(r.risk_level, "") if r.risk_level else ""
+    if col == 6:
+        return r.nominal_manager or ""
+    if col == 7:
+        return r.force or ""
+    if col == 8:
+        return r.establishment or ""
+    return uk_date(r.release_date)
+
+
+def _raw(r: NominalRow, col: int) -> Any:
+    values = (r.ref, (r.surname.casefold(), r.forenames.casefold()), r.dob, r.pnc,
+              r.status.value if r.status else None,
+              r.risk_level.value if r.risk_level else None, r.nominal_manager, r.force,
+              r.establishment, r.release_date)
+    return values[col]
+
+
+class NominalTableModel(QAbstractTableModel):
+    """The Nominals list: ``rowCount`` is the filter's full count, but only a window of pages
+    is held; a page is fetched when a row in it is first shown and the least recently used
+    page is dropped. Sorting asks the service for a new order (SQL), never sorts here.
+
+    ``load(filter, total, first_page)`` takes a count and first page fetched off the UI thread.
+    A ``fetch`` that ignores filter and sort (a data-quality rule's records) works as well;
+    pass ``sortable=False`` then."""
+
+    COLUMNS = NOMINAL_COLUMNS
+
+    def __init__(self, fetch: PageFetch, *, page_size: int = PAGE_SIZE,
+                 max_pages: int = MAX_PAGES, sortable: bool = True, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._fetch = fetch
+        self._page_size = page_size
+        self._max_pages = max(max_pages, 2)
+        self._pages: OrderedDict[int, list[NominalRow]] = OrderedDict()
+        self.sortable = sortable
+        self.filter = NominalFilter()
+        self.sort_key = SortKey.NAME
+        self.descending = False
+        self.total = 0
+        self.fetches = 0  # pages fetched (tests and the window's timing note)
+
+    # -- loading ----------------------------------------------------------------------------
+    def load(self, flt: NominalFilter, total: int, first_page: Sequence[NominalRow]) -> None:
+        self.beginResetModel()
+        self.filter = flt
+        self.total = max(total, len(first_page))
+        self._pages.clear()
+        if first_page:
+            self._pages[0] = list(first_page[:self._page_size])
+        self.endResetModel()
+
+    def clear(self) -> None:
+        self.load(NominalFilter(), 0, [])
+
+    def set_sort(self, key: SortKey, descending: bool) -> None:
+        """Remember an order without fetching (before the first load)."""
+        self.sort_key, self.descending = key, descending
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not self.sortable or not 0 <= column < len(self.COLUMNS):
+            return
+        key = self.COLUMNS[column].sort
+        if key is None:
+            return
+        descending = order == Qt.SortOrder.DescendingOrder
+        if (key, descending) == (self.sort_key, self.descending):
+            return
+        # Rows are fetched again, in the new order, as the view asks for them.
+        self.beginResetModel()
+        self.sort_key, self.descending = key, descending
+        self._pages.clear()
+        self.endResetModel()
+
+    def sort_column(self) -> int:
+        for i, column in enumerate(self.COLUMNS):
+            if column.sort == self.sort_key:
+                return i
+        return -1
+
+    def _page(self, number: int) -> list[NominalRow]:
+        page = self._pages.get(number)
+        if page is not None:
+            self._pages.move_to_end(number)
+            return page
+        page = self._fetch(self.filter, self.sort_key, self.descending,
+                           number * self._page_size, self._page_size)
+        self.fetches += 1
+        self._pages[number] = page
+        while len(self._pages) > self._max_pages:
+            self._pages.popitem(last=False)
+        return page
+
+    def record(self, row: int) -> NominalRow | None:
+        if not 0 <= row < self.total:
+            return None
+        page = self._page(row // self._page_size)
+        offset = row % self._page_size
+        return page[offset] if offset < len(page) else None
+
+    def cached_rows(self) -> int:
+        return sum(len(p) for p in self._pages.values())
+
+    def row_of(self, ref: str) -> int:
+        """The row of a ref among the pages held (-1 if not held)."""
+        for number, page in self._pages.items():
+            for i, r in enumerate(page):
+                if r.ref == ref:
+                    return number * self._page_size + i
+        return -1
+
+    # -- Qt --------------------------------------------------------------------------------
+    def rowCount(self, parent: AnyIndex = ROOT) -> int:
+        return 0 if parent.isValid() else self.total
+
+    def columnCount(self, parent: AnyIndex = ROOT) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.COLUMNS):
+            return None
+        if role == DISPLAY:
+            return self.COLUMNS[section].title
+        if role == TOOLTIP and self.sortable and self.COLUMNS[section].sort is not None:
+            return f"Sort by {self.COLUMNS[section].title.lower()}"
+        return None
+
+    def data(self, index: AnyIndex, role: int = DISPLAY) -> Any:
+        if not index.isValid() or not 0 <= index.column() < len(self.COLUMNS):
+            return None
+        if role not in (DISPLAY, TOOLTIP, RECORD_ROLE, SORT_ROLE,
+                        Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.AccessibleTextRole):
+            return None
+        r = self.record(index.row())
+        if r is None:
+            return None
+        col = index.column()
+        if role == RECORD_ROLE:
+            return r
+        if role == SORT_ROLE:
+            return _raw(r, col)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if col == 5 and r.risk_level is not None:
+                return QBrush(RISK_COLOURS.get(r.risk_level.value, QColor("#1f2933")))
+            return None
+        if role == TOOLTIP and col != 1:
+            return None
+        return _display(r, col)
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
+# -- simple lists -----------------------------------------------------------------------------
+
+
+class _ListModel(QAbstractTableModel):
+    """Rows of one record type held in full (short lists only); subclasses say how cells read."""
+
+    COLUMNS: tuple[str, ...] = ()
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[Any] = []
+
+    def rowCount(self, parent: AnyIndex = ROOT) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = ROOT) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
+        if (role == DISPLAY and orientation == Qt.Orientation.Horizontal
+                and 0 <= section < len(self.COLUMNS)):
+            return self.COLUMNS[section]
+        return None
+
+    def set_rows(self, rows: Sequence[Any]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def record(self, row: int) -> Any:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def records(self) -> list[Any]:
+        return list(self._rows)
+
+    def data(self, index: AnyIndex, role: int = DISPLAY) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        if not 0 <= index.column() < len(self.COLUMNS):
+            return None
+        r = self._rows[index.row()]
+        if role == RECORD_ROLE:
+            return r
+        return self.cell(r, index.column(), role)
+
+    def cell(self, r: Any, col: int, role: int) -> Any:  # pragma: no cover - overridden
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
+def history_value(value: Any) -> str:
+    """A history value as a person reads it: dates dd/mm/yyyy, lists one item per line."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, list):
+        items = []
+        for item in value:
+            if isinstance(item, list):
+                items.append(" · ".join(history_value(v) for v in item if v not in (None, "")))
+            else:
+                items.append(history_value(item))
+        return "\n".join(items) if items else "—"
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return uk_date(date.fromisoformat(value))
+        except ValueError:
+            return value
+    return str(value)
+
+
+ACTION_LABELS = {"create": "Created", "update": "Changed", "merge": "Merged"}
+
+
+class HistoryTableModel(_ListModel):
+    """A record's revisions, newest first: when, who, what changed from what to what, why."""
+
+    COLUMNS = ("When", "Who", "Action", "Field", "Old value", "New value", "Reason")
+
+    def set_entries(self, entries: Sequence[HistoryEntry]) -> None:
+        self.set_rows(list(reversed(entries)))
+
+    def cell(self, r: HistoryEntry, col: int, role: int) -> Any:
+        if role in (DISPLAY, TOOLTIP):
+            values = (local_datetime(r.at), r.user, ACTION_LABELS.get(r.action, r.action),
+                      field_label(r.field) if r.field else "", history_value(r.old),
+                      history_value(r.new), r.reason)
+            return values[col]
+        if role == SORT_ROLE:
+            return (r.at, r.user, r.action, r.field, str(r.old), str(r.new), r.reason)[col]
+        if role == Qt.ItemDataRole.ForegroundRole and col == 4:
+            return QBrush(QColor("#6b7785"))
+        return None
+
+
+class DuplicatePairTableModel(_ListModel):
+    """Candidate pairs from the last scan, best first."""
+
+    COLUMNS = ("Score", "Records", "Why they may be the same person")
+
+    def remove(self, a: str, b: str) -> None:
+        for i, r in enumerate(self._rows):
+            if {r.a, r.b} == {a, b}:
+                self.beginRemoveRows(QModelIndex(), i, i)
+                del self._rows[i]
+                self.endRemoveRows()
+                return
+
+    def remove_ref(self, ref: str) -> None:
+        """Drop every pair naming ``ref`` (a record merged away)."""
+        for i in reversed(range(len(self._rows))):
+            if ref in (self._rows[i].a, self._rows[i].b):
+                self.beginRemoveRows(QModelIndex(), i, i)
+                del self._rows[i]
+                self.endRemoveRows()
+
+    def cell(self, r: DuplicateCandidate, col: int, role: int) -> Any:
+        if role == DISPLAY:
+            return (f"{r.score:.0%}", f"{r.a} ↔ {r.b}", "; ".join(r.reasons))[col]
+        if role == TOOLTIP:
+            return "\n".join(r.reasons) if col == 2 else None
+        if role == SORT_ROLE:
+            return (r.score, (r.a, r.b), "; ".join(r.reasons))[col]
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == 0:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+class RuleTableModel(_ListModel):
+    """Data-quality rules with their counts of faulty records."""
+
+    COLUMNS = ("Check", "Severity", "Records")
+
+    def cell(self, r: RuleCount, col: int, role: int) -> Any:
+        if role == DISPLAY:
+            severity = "Error" if r.rule.severity is Severity.ERROR else "Warning"
+            return (r.rule.title, severity, f"{r.count:,}")[col]
+        if role == TOOLTIP:
+            return r.rule.description
+        if role == SORT_ROLE:
+            return (r.rule.title, r.rule.severity.value, r.count)[col]
+        if role == Qt.ItemDataRole.ForegroundRole and col == 2:
+            if r.count == 0:
+                return QBrush(QColor("#1e7a46"))
+            return QBrush(ERROR_COLOUR if r.rule.severity is Severity.ERROR
+                          else WARNING_COLOUR)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == 2:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+# -- a record's small editable tables -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EditColumn:
+    title: str
+    width: int = 160
+    choices: tuple[tuple[str, str], ...] = ()  # (value, label): edited with a combo
+    hint: str = ""
+
+
+class EditableRowsTableModel(QAbstractTableModel):
+    """Rows of text cells (what the user typed); the form turns them into aliases, identifiers
+    or addresses and says beside the table what is wrong. Choice cells hold the value and show
+    the label."""
+
+    def __init__(self, columns: Sequence[EditColumn], parent: Any = None) -> None:
+        super().__init__(parent)
+        self.columns = tuple(columns)
+        self._rows: list[list[str]] = []
+        self.read_only = False
+        self.problem_rows: dict[int, str] = {}  # row -> "error" | "warning"
+
+    def rows(self) -> list[list[str]]:
+        return [list(r) for r in self._rows]
+
+    def set_rows(self, rows: Sequence[Sequence[str]]) -> None:
+        self.beginResetModel()
+        self._rows = [[str(v) for v in r] + [""] * (len(self.columns) - len(r)) for r in rows]
+        self.problem_rows = {}
+        self.endResetModel()
+
+    def add_row(self, values: Sequence[str] = ()) -> int:
+        row = len(self._rows)
+        self.beginInsertRows(QModelIndex(), row, row)
+        first = [str(v) for v in values] + [""] * (len(self.columns) - len(values))
+        for i, column in enumerate(self.columns):
+            if column.choices and not first[i]:
+                first[i] = column.choices[0][0]
+        self._rows.append(first)
+        self.endInsertRows()
+        return row
+
+    def remove_row(self, row: int) -> None:
+        if 0 <= row < len(self._rows):
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self._rows[row]
+            self.endRemoveRows()
+
+    def mark(self, problems: dict[int, str]) -> None:
+        if problems == self.problem_rows:
+            return
+        self.problem_rows = dict(problems)
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0),
+                                  self.index(len(self._rows) - 1, len(self.columns) - 1),
+                                  [Qt.ItemDataRole.BackgroundRole])
+
+    def label_for(self, col: int, value: str) -> str:
+        for code, label in self.columns[col].choices:
+            if code == value:
+                return label
+        return value
+
+    def rowCount(self, parent: AnyIndex = ROOT) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = ROOT) -> int:
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
+            if role == DISPLAY:
+                return self.columns[section].title
+            if role == TOOLTIP and self.columns[section].hint:
+                return self.columns[section].hint
+        return None
+
+    def data(self, index: AnyIndex, role: int = DISPLAY) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        if not 0 <= index.column() < len(self.columns):
+            return None
+        value = self._rows[index.row()][index.column()]
+        if role == DISPLAY:
+            return self.label_for(index.column(), value)
+        if role in (EDIT, SORT_ROLE):
+            return value
+        if role == RECORD_ROLE:
+            return list(self._rows[index.row()])
+        if role == Qt.ItemDataRole.BackgroundRole:
+            state = self.problem_rows.get(index.row())
+            if state == "error":
+                return QBrush(QColor("#fdecea"))
+            if state == "warning":
+                return QBrush(QColor("#fff4d6"))
+        return None
+
+    def setData(self, index: AnyIndex, value: Any, role: int = EDIT) -> bool:
+        if role != EDIT or not index.isValid() or self.read_only:
+            return False
+        if not 0 <= index.row() < len(self._rows) or not 0 <= index.column() < len(self.columns):
+            return False
+        text = "" if value is None else str(value)
+        if self._rows[index.row()][index.column()] == text:
+            return True
+        self._rows[index.row()][index.column()] = text
+        self.dataChanged.emit(index, index, [DISPLAY, EDIT])
+        return True
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if not self.read_only:
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
