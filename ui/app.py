@@ -278,6 +278,21 @@ class CasewardApp(QObject):
                 widget.close()
 
 
+def _report_uncaught_errors(controller: CasewardApp) -> None:
+    """An exception escaping a slot is a bug: log it (type and stack only) and say where."""
+    from ui.ops import bug_message, log_bug
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+        if isinstance(exc, CasewardError):
+            controller.dialogs.error(None, "Caseward", str(exc))
+            return
+        path = log_bug(exc.with_traceback(tb), "window")
+        controller.dialogs.error(None, "Caseward",
+                                 bug_message(kind.__name__, str(path) if path else ""))
+
+    sys.excepthook = hook
+
+
 def run_gui() -> int:
     """The `caseward` command with no arguments: open the window."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -290,6 +305,7 @@ def run_gui() -> int:
 
     controller = CasewardApp(KeyringSecretStore())
     controller.exit_requested.connect(app.exit)
+    _report_uncaught_errors(controller)
     controller.start()
     try:
         return int(app.exec())

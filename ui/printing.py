@@ -6,7 +6,7 @@ from datetime import datetime
 
 from PySide6.QtCore import QMarginsF, QRectF, Qt
 from PySide6.QtGui import QFont, QPagedPaintDevice, QPageLayout, QPageSize, QPainter, QPen
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtPrintSupport import QAbstractPrintDialog, QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QWidget
 
 from ui.theme import MARKING, UI_FAMILY, mono_font
@@ -75,6 +75,8 @@ def print_recovery_key(parent: QWidget | None, key: str, *, vault_name: str, use
     printer.setDocName("Caseward recovery key")
     dialog = QPrintDialog(printer, parent)
     dialog.setWindowTitle("Print the recovery key")
+    # Printing to a file would leave the key unencrypted on disk: paper only.
+    dialog.setOption(QAbstractPrintDialog.PrintDialogOption.PrintToFile, False)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return False
     render_recovery_sheet(printer, key, vault_name=vault_name, user=user)

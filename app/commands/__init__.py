@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from app.commands import engagement, exports, foundation, meetings, nominals, prevent
+from app.commands import (
+    engagement,
+    exports,
+    foundation,
+    meetings,
+    nominals,
+    prevent,
+    reconcile,
+)
 
 # exports registers `export` before engagement, whose fallback `export` then stands aside.
-MODULES: list[ModuleType] = [foundation, nominals, exports, engagement, prevent, meetings]
+MODULES: list[ModuleType] = [
+    foundation, nominals, exports, engagement, prevent, meetings, reconcile,
+]

@@ -3,25 +3,44 @@
 Each source is a function ``(session, start, end, filters) -> Iterable[DueItem]`` named in
 ``SOURCES`` as ``"module:function"`` and imported only when the calendar is first asked for
 items, so a capability adds its dates (referral reviews, meetings, action due dates...) by
-appending one string. Sources read indexed date columns in SQL: a 90-day range is a range scan.
+appending one string.
+
+The built-in sources are also described as *arms* (``calendar_arms``): one Core select per kind
+of dated row, reading an indexed date column. From an arm the service builds the items of a
+range, the number of items per day (``GROUP BY`` in SQL, for the month and week grids) and the
+first N items of a list (``ORDER BY ... LIMIT``), so that a view of 100,000 contacts never
+loads 100,000 objects. Sources without arms (other capabilities' few items) are counted in
+Python.
 
 Kinds that are tasks (contact_due, notification_due, order_review, action_due, referral_review,
 retention_review) appear only while still to be done, so a past one is overdue; facts
 (licence_date, order_expiry, meeting) are simply dated.
+
+Bound dates, not literals. SQLite gives a ``DATE`` column NUMERIC affinity; the dates are stored
+as ISO text. In a *full scan* every row's ``col >= ?`` applies numeric affinity to the bound text
+and SQLite allocates a scratch copy of it per comparison; under SQLCipher with
+``cipher_memory_security`` each allocation is an ``mlock``/``munlock`` system-call pair (measured:
+~65,000 pairs, 2-5 s, for one 10,000-row scan; literals are compiled once and allocate nothing).
+Index range scans apply the affinity once, to the seek key. So every arm reads its date through
+an index (partial indexes on the nominal's dated columns, a covering index on the contact plan's
+next due date) and binds its dates like any other query.
 """
 
 from __future__ import annotations
 
+import bisect
 import importlib
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, exists, func, literal_column, or_, select
+from sqlalchemy import Select, exists, func, select, text
 from sqlalchemy.orm import Session
 
 from app.domain.errors import ValidationError
+from app.domain.nominal import format_ref
 from app.domain.roles import Perm
 from app.domain.rules import DUE_KINDS, DueItem
 from app.services.base import Service, requires
@@ -33,11 +52,15 @@ from app.store.models import (
     NotificationEvent,
     NotificationRequirement,
 )
+from app.store.models.nominal import DEAD_NOMINAL_SQL
 
 __all__ = [
     "EARLIEST",
     "SOURCES",
+    "TODAY_LIST_LIMIT",
+    "Arm",
     "CalendarFilters",
+    "CalendarPage",
     "CalendarService",
     "TodayList",
     "TodaySummary",
@@ -60,6 +83,9 @@ SOURCES: list[str] = [
 EARLIEST = date(1900, 1, 1)
 MAX_RANGE_DAYS = 366 * 5
 DEFAULT_LEAD_DAYS = 14
+# How many items each Today list carries; the rest are paged with ``today_page``.
+TODAY_LIST_LIMIT = 200
+MAX_PAGE = 5000
 
 
 @dataclass(frozen=True)
@@ -81,7 +107,7 @@ class CalendarFilters:
 
 SourceFn = Callable[[Session, date, date, CalendarFilters], Iterable[DueItem]]
 F = TypeVar("F", bound=Callable[..., Any])
-Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")
+Row = Sequence[Any]
 
 
 def calendar_source(*kinds: str) -> Callable[[F], F]:
@@ -103,11 +129,41 @@ def _resolve(path: str) -> SourceFn:
     return fn
 
 
-def _live(query: Q, filters: CalendarFilters) -> Q:
+# --- arms -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One kind of dated row: ``query`` selects (date, nominal id, *extras) with its fixed
+    conditions; ``dated`` is the (indexed) date column the range applies to; ``title`` makes
+    an item's title from the extras. ``on_nominal``: the row is the nominal itself."""
+
+    kind: str
+    dated: Any
+    nominal_id: Any
+    query: Any  # a Core Select of (date, nominal id, *extras)
+    title: Callable[[Row], str]
+    on_nominal: bool = False
+
+
+def _live(query: Select[Any], arm: Arm, filters: CalendarFilters) -> Select[Any]:
     """Only live nominals (not merged away, not erased), narrowed by manager and force."""
-    # coalesce() keeps the planner from driving the query from the nominal table through an
-    # index on merged_into_id (which every live row matches): the date range should lead.
-    query = query.where(func.coalesce(Nominal.merged_into_id, 0) == 0, Nominal.erased.is_(False))
+    if arm.on_nominal:
+        # coalesce() keeps the planner from driving from the merged_into_id indexes (every
+        # live row matches them): the date's own index should lead.
+        query = query.where(
+            func.coalesce(Nominal.merged_into_id, 0) == 0, Nominal.erased.is_(False)
+        )
+    elif filters.manager is None and filters.force is None:
+        # The few dead nominals come from a tiny partial index, once per query; the arm's
+        # rows are not joined to the (wide) nominal table at all.
+        dead = select(Nominal.id).where(text(DEAD_NOMINAL_SQL))
+        return query.where(arm.nominal_id.not_in(dead))
+    else:
+        # A manager's or force's nominals: let the nominal indexes lead.
+        query = query.join(Nominal, Nominal.id == arm.nominal_id).where(
+            Nominal.merged_into_id.is_(None), Nominal.erased.is_(False)
+        )
     if filters.manager is not None:
         query = query.where(Nominal.nominal_manager == filters.manager)
     if filters.force is not None:
@@ -115,48 +171,40 @@ def _live(query: Q, filters: CalendarFilters) -> Q:
     return query
 
 
-def _date_literal(d: date) -> Any:
-    """A date written into the SQL rather than bound, for full scans of the nominal table.
-
-    Measured on SQLCipher: a re-executed prepared scan of ``nominal`` with bound date
-    parameters stalls for ~100 ms even at 1,000 rows, the same SQL with literal dates does
-    not. ``isoformat()`` of a ``date`` is digits and hyphens only, so nothing can be injected.
-    """
-    if type(d) is not date:
-        raise TypeError("a calendar bound must be a date")
-    return literal_column(f"'{d.isoformat()}'")
+def _ranged(arm: Arm, start: date, end: date, filters: CalendarFilters) -> Select[Any]:
+    return _live(arm.query.where(arm.dated >= start, arm.dated <= end), arm, filters)
 
 
 def _rows(session: Session, query: Any) -> Any:
-    # Core execution on the session's connection: these are plain tuples, so the ORM's
-    # result machinery would only add cost per row (tens of thousands of rows at 100k).
+    # Core execution on the session's connection: plain tuples, no ORM identity map.
     return session.connection().execute(query)
+
+
+def _arm_items(session: Session, arm: Arm, query: Select[Any]) -> Iterator[DueItem]:
+    kind, title = arm.kind, arm.title
+    for row in _rows(session, query):
+        yield DueItem(row[0], kind, format_ref(row[1]), title(row))  # type: ignore[arg-type]
 
 
 def _uk(d: date) -> str:
     return f"{d.day} {d:%b %Y}"
 
 
-# --- built-in sources -----------------------------------------------------------------------
+def _const(text_: str) -> Callable[[Row], str]:
+    return lambda _row: text_
 
 
-@calendar_source("contact_due")
-def contact_due_items(
-    session: Session, start: date, end: date, filters: CalendarFilters
-) -> Iterable[DueItem]:
-    """Each nominal's next required contact (the plan's denormalised next_due)."""
-    query = _live(
-        select(ContactPlan.next_due, Nominal.ref, ContactPlan.frequency_days)
-        .join(Nominal, Nominal.id == ContactPlan.nominal_id)
-        .where(ContactPlan.next_due >= start, ContactPlan.next_due <= end),
-        filters,
-    )
+def _contact_title() -> Callable[[Row], str]:
     titles: dict[int | None, str] = {}
-    for due, ref, days in _rows(session, query):
-        title = titles.get(days)
-        if title is None:
-            title = titles[days] = f"Contact due (every {days} days)"
-        yield DueItem(due, "contact_due", ref, title)
+
+    def title(row: Row) -> str:
+        days = row[2]
+        found = titles.get(days)
+        if found is None:
+            found = titles[days] = f"Contact due (every {days} days)"
+        return found
+
+    return title
 
 
 _EVENT_TITLES = {
@@ -167,119 +215,86 @@ _EVENT_TITLES = {
 }
 
 
-@calendar_source("notification_due", "order_expiry")
-def notification_items(
-    session: Session, start: date, end: date, filters: CalendarFilters
-) -> Iterable[DueItem]:
-    """Notifications still to be given, and the end of each set of requirements."""
-    if filters.wants("notification_due"):
-        yearly = _live(
-            select(NotificationRequirement.next_due, Nominal.ref)
-            .join(Nominal, Nominal.id == NotificationRequirement.nominal_id)
-            .where(
-                NotificationRequirement.status == "active",
-                NotificationRequirement.next_due >= start,
-                NotificationRequirement.next_due <= end,
-            ),
-            filters,
-        )
-        for due, ref in _rows(session, yearly):
-            yield DueItem(due, "notification_due", ref, "Yearly re-notification due")
-        events = _live(
-            select(
-                NotificationEvent.due_date,
-                Nominal.ref,
-                NotificationEvent.kind,
-                NotificationEvent.departure_date,
-            )
-            .join(Nominal, Nominal.id == NotificationEvent.nominal_id)
-            .join(
-                NotificationRequirement,
-                NotificationRequirement.id == NotificationEvent.requirement_id,
-            )
-            .where(
-                NotificationEvent.notified_on.is_(None),
-                NotificationEvent.due_date >= start,
-                NotificationEvent.due_date <= end,
-                NotificationRequirement.status == "active",
-            ),
-            filters,
-        )
-        for due, ref, kind, departure in _rows(session, events):
-            if kind == "foreign_travel" and departure is not None:
-                title = f"Foreign travel notice due (leaves {_uk(departure)})"
-            else:
-                title = _EVENT_TITLES.get(kind, "Notification due")
-            yield DueItem(due, "notification_due", ref, title)
-    if filters.wants("order_expiry"):
-        ends = _live(
-            select(NotificationRequirement.end_date, Nominal.ref, NotificationRequirement.rule_text)
-            .join(Nominal, Nominal.id == NotificationRequirement.nominal_id)
-            .where(
-                NotificationRequirement.end_date >= start,
-                NotificationRequirement.end_date <= end,
-                NotificationRequirement.status != "suspended",
-            ),
-            filters,
-        )
-        if filters.open_only:
-            ends = ends.where(NotificationRequirement.status == "active")
-        for due, ref, _rule in _rows(session, ends):
-            yield DueItem(due, "order_expiry", ref, "Notification requirements end")
-        # A nominal whose record carries a notification end but has no requirement recorded.
-        recorded = exists().where(NotificationRequirement.nominal_id == Nominal.id)
-        bare = _live(
-            select(Nominal.notification_end, Nominal.ref).where(
-                Nominal.notification_end >= _date_literal(start),
-                Nominal.notification_end <= _date_literal(end),
-                ~recorded,
-            ),
-            filters,
-        )
-        for due, ref in _rows(session, bare):
-            yield DueItem(due, "order_expiry", ref, "Notification requirements end (record)")
+def _event_title(row: Row) -> str:
+    kind, departure = row[2], row[3]
+    if kind == "foreign_travel" and departure is not None:
+        return f"Foreign travel notice due (leaves {_uk(departure)})"
+    return _EVENT_TITLES.get(kind, "Notification due")
 
 
-@calendar_source("order_expiry", "order_review")
-def order_items(
-    session: Session, start: date, end: date, filters: CalendarFilters
-) -> Iterable[DueItem]:
-    """Civil orders ending, and reviews not yet done."""
+def _order_labels(session: Session) -> dict[str, str]:
     from app.domain.rules import parse_civil_orders
     from app.services.reference import stored_current
 
     data = stored_current(session, "civil_orders")
-    labels: dict[str, str] = {}
-    if data is not None:
-        labels = {code: o.label for code, o in parse_civil_orders(data).orders.items()}
+    if data is None:
+        return {}
+    return {code: o.label for code, o in parse_civil_orders(data).orders.items()}
+
+
+def contact_due_arms(session: Session, filters: CalendarFilters) -> list[Arm]:
+    if not filters.wants("contact_due"):
+        return []
+    query = select(ContactPlan.next_due, ContactPlan.nominal_id, ContactPlan.frequency_days)
+    return [Arm("contact_due", ContactPlan.next_due, ContactPlan.nominal_id, query,
+                _contact_title())]
+
+
+def notification_arms(session: Session, filters: CalendarFilters) -> list[Arm]:
+    arms: list[Arm] = []
+    req, event = NotificationRequirement, NotificationEvent
+    if filters.wants("notification_due"):
+        arms.append(Arm(
+            "notification_due", req.next_due, req.nominal_id,
+            select(req.next_due, req.nominal_id).where(req.status == "active"),
+            _const("Yearly re-notification due"),
+        ))
+        arms.append(Arm(
+            "notification_due", event.due_date, event.nominal_id,
+            select(event.due_date, event.nominal_id, event.kind, event.departure_date)
+            .join(req, req.id == event.requirement_id)
+            .where(event.notified_on.is_(None), req.status == "active"),
+            _event_title,
+        ))
     if filters.wants("order_expiry"):
-        query = _live(
-            select(CivilOrder.end_date, Nominal.ref, CivilOrder.order_type)
-            .join(Nominal, Nominal.id == CivilOrder.nominal_id)
-            .where(
-                CivilOrder.end_date >= start,
-                CivilOrder.end_date <= end,
-                CivilOrder.status.in_(["active"] if filters.open_only else ["active", "expired"]),
-            ),
-            filters,
-        )
-        for due, ref, code in _rows(session, query):
-            yield DueItem(due, "order_expiry", ref, f"{labels.get(code, code)} ends")
+        ends = select(req.end_date, req.nominal_id).where(req.status != "suspended")
+        if filters.open_only:
+            ends = ends.where(req.status == "active")
+        arms.append(Arm("order_expiry", req.end_date, req.nominal_id, ends,
+                        _const("Notification requirements end")))
+        # A nominal whose record carries a notification end but has no requirement recorded.
+        recorded = exists().where(req.nominal_id == Nominal.id)
+        arms.append(Arm(
+            "order_expiry", Nominal.notification_end, Nominal.id,
+            select(Nominal.notification_end, Nominal.id).where(~recorded),
+            _const("Notification requirements end (record)"), on_nominal=True,
+        ))
+    return arms
+
+
+def order_arms(session: Session, filters: CalendarFilters) -> list[Arm]:
+    arms: list[Arm] = []
+    if not (filters.wants("order_expiry") or filters.wants("order_review")):
+        return arms
+    labels = _order_labels(session)
+    if filters.wants("order_expiry"):
+        statuses = ["active"] if filters.open_only else ["active", "expired"]
+        arms.append(Arm(
+            "order_expiry", CivilOrder.end_date, CivilOrder.nominal_id,
+            select(CivilOrder.end_date, CivilOrder.nominal_id, CivilOrder.order_type)
+            .where(CivilOrder.status.in_(statuses)),
+            lambda row: f"{labels.get(row[2], row[2])} ends",
+        ))
     if filters.wants("order_review"):
-        query = _live(
-            select(CivilOrderReview.due_date, Nominal.ref, CivilOrder.order_type)
-            .join(CivilOrder, CivilOrder.id == CivilOrderReview.order_id)
-            .join(Nominal, Nominal.id == CivilOrderReview.nominal_id)
-            .where(
-                CivilOrderReview.done_on.is_(None),
-                CivilOrderReview.due_date >= start,
-                CivilOrderReview.due_date <= end,
-                CivilOrder.status == "active",
-            ),
-            filters,
-        )
-        for due, ref, code in _rows(session, query):
-            yield DueItem(due, "order_review", ref, f"{labels.get(code, code)} review")
+        review = CivilOrderReview
+        arms.append(Arm(
+            "order_review", review.due_date, review.nominal_id,
+            select(review.due_date, review.nominal_id, CivilOrder.order_type)
+            .join(CivilOrder, CivilOrder.id == review.order_id)
+            .where(review.done_on.is_(None), CivilOrder.status == "active"),
+            lambda row: f"{labels.get(row[2], row[2])} review",
+        ))
+    return arms
 
 
 # The nominal's sentence and licence dates that are events (sentence_date is history).
@@ -297,36 +312,88 @@ LICENCE_DATE_TITLES: dict[str, str] = {
 }
 
 
-@calendar_source("licence_date")
+def licence_arms(session: Session, filters: CalendarFilters) -> list[Arm]:
+    if not filters.wants("licence_date"):
+        return []
+    arms = []
+    for name, title in LICENCE_DATE_TITLES.items():
+        column = getattr(Nominal, name)
+        arms.append(Arm("licence_date", column, Nominal.id, select(column, Nominal.id),
+                        _const(title), on_nominal=True))
+    return arms
+
+
+def _arm_source(
+    arms: Callable[[Session, CalendarFilters], list[Arm]], *kinds: str
+) -> Callable[[SourceFn], SourceFn]:
+    def wrap(fn: SourceFn) -> SourceFn:
+        fn.calendar_arms = arms  # type: ignore[attr-defined]
+        return calendar_source(*kinds)(fn)
+
+    return wrap
+
+
+def _items_of(
+    arms: Callable[[Session, CalendarFilters], list[Arm]],
+    session: Session, start: date, end: date, filters: CalendarFilters,
+) -> Iterator[DueItem]:
+    for arm in arms(session, filters):
+        yield from _arm_items(session, arm, _ranged(arm, start, end, filters))
+
+
+# --- built-in sources (item functions; the service prefers their arms) -----------------------
+
+
+@_arm_source(contact_due_arms, "contact_due")
+def contact_due_items(
+    session: Session, start: date, end: date, filters: CalendarFilters
+) -> Iterable[DueItem]:
+    """Each nominal's next required contact (the plan's denormalised next_due)."""
+    return _items_of(contact_due_arms, session, start, end, filters)
+
+
+@_arm_source(notification_arms, "notification_due", "order_expiry")
+def notification_items(
+    session: Session, start: date, end: date, filters: CalendarFilters
+) -> Iterable[DueItem]:
+    """Notifications still to be given, and the end of each set of requirements."""
+    return _items_of(notification_arms, session, start, end, filters)
+
+
+@_arm_source(order_arms, "order_expiry", "order_review")
+def order_items(
+    session: Session, start: date, end: date, filters: CalendarFilters
+) -> Iterable[DueItem]:
+    """Civil orders ending, and reviews not yet done."""
+    return _items_of(order_arms, session, start, end, filters)
+
+
+@_arm_source(licence_arms, "licence_date")
 def licence_items(
     session: Session, start: date, end: date, filters: CalendarFilters
 ) -> Iterable[DueItem]:
     """Sentence and licence dates from the nominal record, one item per date in range."""
-    names = list(LICENCE_DATE_TITLES)
-    columns = [getattr(Nominal, n) for n in names]
-    lo, hi = _date_literal(start), _date_literal(end)
-    query = _live(
-        select(Nominal.ref, *columns).where(or_(*(and_(c >= lo, c <= hi) for c in columns))),
-        filters,
-    )
-    for row in _rows(session, query):
-        ref = row[0]
-        for name, value in zip(names, row[1:], strict=True):
-            if value is not None and start <= value <= end:
-                yield DueItem(value, "licence_date", ref, LICENCE_DATE_TITLES[name])
+    return _items_of(licence_arms, session, start, end, filters)
 
 
-# --- the service ----------------------------------------------------------------------------
+# --- what the service returns ---------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class TodayList:
-    """One list of the Today view: its items (date order) and how many there are."""
+    """One list of the Today view: its first items (date order) and how many there are.
+
+    ``items`` holds at most ``TODAY_LIST_LIMIT`` items; ``complete`` says whether that is all
+    of them (the rest are paged with ``CalendarService.today_page``)."""
 
     key: str
     title: str
     items: tuple[DueItem, ...]
     count: int
+
+    @property
+    def complete(self) -> bool:
+        return len(self.items) >= self.count
 
 
 @dataclass(frozen=True)
@@ -349,12 +416,56 @@ class TodaySummary:
         )
 
 
+@dataclass(frozen=True)
+class CalendarPage:
+    """Items ``offset`` .. ``offset + len(items)`` of ``total``, in date, kind, ref order."""
+
+    items: tuple[DueItem, ...]
+    offset: int
+    total: int
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """A date range with its filters: a Today list is one or two of these, in date order."""
+
+    start: date
+    end: date
+    filters: CalendarFilters
+
+
+@dataclass
+class _DayCounts:
+    by_day: dict[date, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+
+    def add(self, day: date, kind: str, n: int) -> None:
+        slot = self.by_day[day]
+        slot[kind] = slot.get(kind, 0) + n
+
+    def plain(self) -> dict[date, dict[str, int]]:
+        return {d: dict(k) for d, k in sorted(self.by_day.items())}
+
+
 def _sort_key(item: DueItem) -> tuple[date, str, str]:
     return (item.date, item.kind, item.ref)
 
 
+_PAST_KINDS = frozenset({
+    "contact_due", "notification_due", "order_expiry", "order_review", "action_due",
+    "referral_review",
+})
+_EXPIRING_KINDS = frozenset({"order_expiry", "notification_due", "order_review"})
+TODAY_TITLES = {
+    "overdue_contacts": "Overdue contacts",
+    "due_this_week": "Due in the next 7 days",
+    "expiring": "Orders and notifications due or expiring",
+    "overdue_actions": "Overdue actions",
+    "overdue_referrals": "Overdue referral reviews",
+}
+
+
 class CalendarService(Service):
-    """Everything due between two dates, and the Today view's lists."""
+    """Everything due between two dates, per-day counts, pages, and the Today view's lists."""
 
     def __init__(self, vault: Any, sources: Sequence[str] | None = None) -> None:
         super().__init__(vault)
@@ -366,19 +477,106 @@ class CalendarService(Service):
             self._sources = [_resolve(p) for p in self._source_names]
         return self._sources
 
-    def _collect(
-        self, session: Session, start: date, end: date, filters: CalendarFilters
-    ) -> list[DueItem]:
-        items: list[DueItem] = []
+    def _wanted(self, filters: CalendarFilters) -> Iterator[SourceFn]:
         for source in self._resolved():
             kinds: frozenset[str] | None = getattr(source, "calendar_kinds", None)
             if filters.kinds is not None and kinds is not None and not (kinds & filters.kinds):
                 continue
+            yield source
+
+    def _arms(self, session: Session, filters: CalendarFilters) -> tuple[list[Arm], list[SourceFn]]:
+        """The arms of every wanted built-in source, and the wanted sources without arms."""
+        arms: list[Arm] = []
+        plain: list[SourceFn] = []
+        for source in self._wanted(filters):
+            make = getattr(source, "calendar_arms", None)
+            if make is None:
+                plain.append(source)
+            else:
+                arms.extend(a for a in make(session, filters) if filters.wants(a.kind))
+        return arms, plain
+
+    def _collect(
+        self, session: Session, start: date, end: date, filters: CalendarFilters
+    ) -> list[DueItem]:
+        items: list[DueItem] = []
+        arms, plain = self._arms(session, filters)
+        for arm in arms:
+            items.extend(_arm_items(session, arm, _ranged(arm, start, end, filters)))
+        for source in plain:
             items.extend(
                 item for item in source(session, start, end, filters) if filters.wants(item.kind)
             )
         items.sort(key=_sort_key)
         return items
+
+    def _counts(
+        self, session: Session, start: date, end: date, filters: CalendarFilters
+    ) -> _DayCounts:
+        counts = _DayCounts()
+        arms, plain = self._arms(session, filters)
+        for arm in arms:
+            sub = _ranged(arm, start, end, filters).subquery()
+            day = sub.c[0]
+            for d, n in _rows(session, select(day, func.count()).group_by(day)):
+                counts.add(d, arm.kind, n)
+        for source in plain:
+            for item in source(session, start, end, filters):
+                if filters.wants(item.kind):
+                    counts.add(item.date, item.kind, 1)
+        return counts
+
+    def _head(
+        self, session: Session, start: date, end: date, filters: CalendarFilters, limit: int
+    ) -> tuple[int, list[DueItem]]:
+        """How many items the range holds, and the first ``limit`` of them."""
+        total = 0
+        head: list[DueItem] = []
+        arms, plain = self._arms(session, filters)
+        for arm in arms:
+            ranged = _ranged(arm, start, end, filters)
+            total += int(session.connection().execute(
+                select(func.count()).select_from(ranged.subquery())
+            ).scalar_one())
+            # Nominal refs sort as their ids (NM-000123 is id 123).
+            first = ranged.order_by(arm.dated, arm.nominal_id).limit(limit)
+            head.extend(_arm_items(session, arm, first))
+        for source in plain:
+            found = [i for i in source(session, start, end, filters) if filters.wants(i.kind)]
+            total += len(found)
+            head.extend(found)
+        head.sort(key=_sort_key)
+        return total, head[:limit]
+
+    def _page(
+        self, session: Session, segments: Sequence[_Segment], offset: int, limit: int
+    ) -> CalendarPage:
+        """Items offset..offset+limit across segments (in date order): the per-day counts say
+        which days hold them, and only those days' items are loaded."""
+        days: list[tuple[date, int, _Segment]] = []
+        for seg in segments:
+            counts = self._counts(session, seg.start, seg.end, seg.filters)
+            for d, by_kind in sorted(counts.by_day.items()):
+                days.append((d, sum(by_kind.values()), seg))
+        total = sum(n for _, n, _ in days)
+        if offset >= total or limit <= 0:
+            return CalendarPage((), offset, total)
+        before = [0]
+        for _, n, _ in days:
+            before.append(before[-1] + n)
+        first = bisect.bisect_right(before, offset) - 1
+        last = bisect.bisect_left(before, offset + limit) - 1
+        items: list[DueItem] = []
+        i = first
+        while i <= min(last, len(days) - 1):
+            seg = days[i][2]
+            j = i
+            while j + 1 <= min(last, len(days) - 1) and days[j + 1][2] is seg:
+                j += 1
+            items.extend(self._collect(session, days[i][0], days[j][0], seg.filters))
+            i = j + 1
+        skip = offset - before[first]
+        return CalendarPage(tuple(items[skip:skip + limit]), offset, total)
 
     @staticmethod
     def _filters(
@@ -392,6 +590,22 @@ class CalendarService(Service):
                 raise ValidationError("kind", f"must be one of {', '.join(DUE_KINDS)}")
         return CalendarFilters(wanted, manager or None, force or None, open_only)
 
+    @staticmethod
+    def _check_range(start: date, end: date) -> None:
+        if end < start:
+            raise ValidationError("to", "must not be before the start date")
+        if (end - start).days > MAX_RANGE_DAYS:
+            raise ValidationError("to", "a calendar range covers at most five years")
+
+    @staticmethod
+    def _check_page(offset: int, limit: int) -> None:
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise ValidationError("offset", "must be a whole number, 0 or more")
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+            raise ValidationError("limit", f"must be a whole number from 1 to {MAX_PAGE}")
+
+    # -- the calendar ---------------------------------------------------------------------------
+
     @requires(Perm.NOMINAL_READ)
     def items(
         self,
@@ -402,13 +616,76 @@ class CalendarService(Service):
         force: str | None = None,
     ) -> list[DueItem]:
         """Every item dated ``start``..``end`` inclusive, sorted by date, kind, ref."""
-        if end < start:
-            raise ValidationError("to", "must not be before the start date")
-        if (end - start).days > MAX_RANGE_DAYS:
-            raise ValidationError("to", "a calendar range covers at most five years")
+        self._check_range(start, end)
         filters = self._filters(kinds, manager, force, open_only=False)
         with self.vault.read() as s:
             return self._collect(s, start, end, filters)
+
+    @requires(Perm.NOMINAL_READ)
+    def day_counts(
+        self,
+        start: date,
+        end: date,
+        kinds: Iterable[str] | None = None,
+        manager: str | None = None,
+        force: str | None = None,
+    ) -> dict[date, dict[str, int]]:
+        """How many items of each kind fall on each day ``start``..``end`` (days with none are
+        left out): what a month or week grid draws. Counted in SQL (``GROUP BY`` date)."""
+        self._check_range(start, end)
+        filters = self._filters(kinds, manager, force, open_only=False)
+        with self.vault.read() as s:
+            return self._counts(s, start, end, filters).plain()
+
+    @requires(Perm.NOMINAL_READ)
+    def items_page(
+        self,
+        start: date,
+        end: date,
+        kinds: Iterable[str] | None = None,
+        manager: str | None = None,
+        force: str | None = None,
+        offset: int = 0,
+        limit: int = 200,
+    ) -> CalendarPage:
+        """Items ``offset``..``offset + limit`` of the range, in ``items()`` order, with the
+        range's total (the agenda's infinite scroll)."""
+        self._check_range(start, end)
+        self._check_page(offset, limit)
+        filters = self._filters(kinds, manager, force, open_only=False)
+        with self.vault.read() as s:
+            return self._page(s, [_Segment(start, end, filters)], offset, limit)
+
+    # -- the Today view -------------------------------------------------------------------------
+
+    def _today_segments(
+        self, key: str, today: date, lead_days: int, manager: str | None, force: str | None
+    ) -> list[_Segment]:
+        yesterday = today - timedelta(days=1)
+
+        def seg(start: date, end: date, kinds: Iterable[str] | None) -> _Segment:
+            return _Segment(start, end, self._filters(kinds, manager, force, open_only=True))
+
+        # Facts in the past (licence dates, meetings) are history, not work: never overdue.
+        if key == "overdue_contacts":
+            return [seg(EARLIEST, yesterday, ["contact_due"])]
+        if key == "due_this_week":
+            return [seg(today, today + timedelta(days=6), None)]
+        if key == "expiring":
+            return [
+                seg(EARLIEST, yesterday, sorted(_EXPIRING_KINDS)),
+                seg(today, today + timedelta(days=lead_days), sorted(_EXPIRING_KINDS)),
+            ]
+        if key == "overdue_actions":
+            return [seg(EARLIEST, yesterday, ["action_due"])]
+        if key == "overdue_referrals":
+            return [seg(EARLIEST, yesterday, ["referral_review"])]
+        raise ValidationError("list", f"must be one of {', '.join(TODAY_TITLES)}")
+
+    @staticmethod
+    def _check_lead(lead_days: int) -> None:
+        if isinstance(lead_days, bool) or not isinstance(lead_days, int) or lead_days < 0:
+            raise ValidationError("lead_days", "must be a whole number of days, 0 or more")
 
     @requires(Perm.NOMINAL_READ)
     def today_summary(
@@ -417,63 +694,44 @@ class CalendarService(Service):
         lead_days: int = DEFAULT_LEAD_DAYS,
         manager: str | None = None,
         force: str | None = None,
+        limit: int = TODAY_LIST_LIMIT,
     ) -> TodaySummary:
         """The Today view: overdue contacts, the next seven days, orders and notifications
-        expiring within ``lead_days`` (or overdue), overdue actions and referral reviews."""
-        if isinstance(lead_days, bool) or not isinstance(lead_days, int) or lead_days < 0:
-            raise ValidationError("lead_days", "must be a whole number of days, 0 or more")
+        expiring within ``lead_days`` (or overdue), overdue actions and referral reviews.
+
+        Each list carries its full count and its first ``limit`` items (date order); page
+        through the rest with ``today_page``."""
+        self._check_lead(lead_days)
+        self._check_page(0, limit)
         today = today or date.today()
-        yesterday = today - timedelta(days=1)
-        horizon = max(today + timedelta(days=lead_days), today + timedelta(days=6))
-
-        def make(key: str, title: str, items: list[DueItem]) -> TodayList:
-            return TodayList(key, title, tuple(items), len(items))
-
+        lists: dict[str, TodayList] = {}
         with self.vault.read() as s:
-            # One pass over the past (open items) and one over the coming weeks.
-            # Facts in the past (licence dates, meetings) are history, not work: leave them out.
-            past_kinds = (
-                "contact_due",
-                "notification_due",
-                "order_expiry",
-                "order_review",
-                "action_due",
-                "referral_review",
-            )
-            past = self._collect(
-                s, EARLIEST, yesterday, self._filters(past_kinds, manager, force, open_only=True)
-            )
-            coming = self._collect(
-                s, today, horizon, self._filters(None, manager, force, open_only=True)
-            )
-        week_end = today + timedelta(days=6)
-        lead_end = today + timedelta(days=lead_days)
-        expiring_kinds = {"order_expiry", "notification_due", "order_review"}
-        return TodaySummary(
-            today=today,
-            lead_days=lead_days,
-            overdue_contacts=make(
-                "overdue_contacts",
-                "Overdue contacts",
-                [i for i in past if i.kind == "contact_due"],
-            ),
-            due_this_week=make(
-                "due_this_week",
-                "Due in the next 7 days",
-                [i for i in coming if i.date <= week_end],
-            ),
-            expiring=make(
-                "expiring",
-                "Orders and notifications due or expiring",
-                [i for i in past if i.kind in expiring_kinds]
-                + [i for i in coming if i.kind in expiring_kinds and i.date <= lead_end],
-            ),
-            overdue_actions=make(
-                "overdue_actions", "Overdue actions", [i for i in past if i.kind == "action_due"]
-            ),
-            overdue_referrals=make(
-                "overdue_referrals",
-                "Overdue referral reviews",
-                [i for i in past if i.kind == "referral_review"],
-            ),
-        )
+            for key, title in TODAY_TITLES.items():
+                count = 0
+                head: list[DueItem] = []
+                for seg in self._today_segments(key, today, lead_days, manager, force):
+                    n, first = self._head(s, seg.start, seg.end, seg.filters, limit)
+                    count += n
+                    head.extend(first)
+                lists[key] = TodayList(key, title, tuple(head[:limit]), count)
+        return TodaySummary(today=today, lead_days=lead_days, **lists)
+
+    @requires(Perm.NOMINAL_READ)
+    def today_page(
+        self,
+        key: str,
+        offset: int,
+        limit: int = TODAY_LIST_LIMIT,
+        today: date | None = None,
+        lead_days: int = DEFAULT_LEAD_DAYS,
+        manager: str | None = None,
+        force: str | None = None,
+    ) -> CalendarPage:
+        """Items ``offset``..``offset + limit`` of one Today list (``key`` as in
+        ``TodayList.key``): the "show all" of a long list."""
+        self._check_lead(lead_days)
+        self._check_page(offset, limit)
+        today = today or date.today()
+        segments = self._today_segments(key, today, lead_days, manager, force)
+        with self.vault.read() as s:
+            return self._page(s, segments, offset, limit)

@@ -227,7 +227,9 @@ def _remove_quietly(path: Path) -> None:
 class ExportService(Service):
     """Every return and briefing that leaves the terminal goes through here."""
 
+    @requires(Perm.SELF)
     def marking(self) -> Marking:
+        """The marking every export carries at least (the vault's setting)."""
         from app.services.settings import SettingsService
 
         return SettingsService(self.vault).export_marking()
@@ -546,6 +548,10 @@ def _builtin() -> None:
                     title="Action log (chair's report)",
                     description="Actions due in the period (default: every open action and "
                     "those due in the last twelve months), with a summary per owner.")
+    register_return("corrections", "app.services.reconcile:corrections_writer", kind="writer",
+                    title="Reconciliation corrections return",
+                    description="Corrections for the national headcount from the most recently "
+                    "worked-on saved reconciliation.", takes_period=False)
 
 
 _builtin()

@@ -18,6 +18,7 @@ EXPORT_MARKING = "export.marking"
 class SettingsService(Service):
     """Small typed accessors over the `setting` table; every change is audited as alteration."""
 
+    @requires(Perm.SELF)
     def get(self, key: str, default: Any = None) -> Any:
         """A setting's value, or ``default`` when it was never set or cannot be read."""
         with self.vault.read() as s:
@@ -48,6 +49,7 @@ class SettingsService(Service):
                              ref=key, reason=reason, detail={"old": old, "new": text})
 
     # -- typed settings --------------------------------------------------------------------------
+    @requires(Perm.SELF)
     def export_marking(self) -> Marking:
         """The protective marking every export carries at least (default OFFICIAL-SENSITIVE).
 

@@ -9,6 +9,7 @@ CASEWARD_PACKAGING_TESTS=0 skips it in CI too."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -86,6 +87,7 @@ def test_bundle_has_what_the_issue_lists(built: Path) -> None:
     )
     assert info["version"] == _version()
     assert info["commit"] != ""
+    assert re.fullmatch(r"\d+\.\d+|any", info["min_glibc"]), info
     with tarfile.open(built / f"{name}.tar.gz") as tar:
         assert f"{name}/install.sh" in tar.getnames()
     assert (built / f"{name}.tar.gz.sha256").read_text().split()[1] == f"{name}.tar.gz"

@@ -81,8 +81,11 @@ def test_search_open_edit_save_and_history(signed_in: Any, demo_vault: Path,
     qtbot.keyClick(lst.table, Qt.Key.Key_Return)
     page = area.record
     assert page is not None and area.currentWidget() is page and page.ref == ref
-    audit = AuditService(open_vault(demo_vault, "alice")).list(AuditFilter(text=ref))
-    assert any(r.category == Category.CONSULTATION.value and r.ref == ref for r in audit)
+    auditor = open_vault(demo_vault, "alice")
+    audit = AuditService(auditor).page(AuditFilter(text=ref, user="cora"))
+    auditor.lock()
+    assert any(r.category == Category.CONSULTATION.value and r.ref == ref
+               and r.action == "nominal.view" for r in audit)
 
     # Edit a field; Save is offered; Ctrl+S asks for a reason and saves in the background.
     view = page.view
@@ -96,7 +99,7 @@ def test_search_open_edit_save_and_history(signed_in: Any, demo_vault: Path,
     qtbot.waitUntil(lambda: not page.saving, timeout=10_000)
     assert ("ask_text", "Save changes", "Reason for the changes (optional):") in \
         ctl.dialogs.calls
-    assert not page.controller.dirty()
+    assert not page.controller.dirty(), (view.general.text(), ctl.dialogs.calls[-3:], view.summary.text())
     assert NominalService(core).get(ref).establishment == "HMP Ashworth Vale"
 
     # The History tab shows who changed what, from what to what, and why.

@@ -118,6 +118,7 @@ def test_vaf_new_versions_and_comparison(services: Any, qtbot: Any) -> None:
     ref = refs.add(referral_input(datetime(2025, 5, 1, 9)), now=datetime(2025, 6, 1))
     ws = ReferralWorkspace(services, refs.lists(), ref)
     qtbot.addWidget(ws)
+    ws.show()
     ws.show_tab("Vulnerability (VAF)")
     form = ws.vaf_form
     form.save()  # nothing rated: messages beside the rows, nothing saved
@@ -206,9 +207,10 @@ def test_research_summary_exports_a_marked_pdf(services: Any, qtbot: Any,
     qtbot.keyClicks(view.people_picker.edit, ref)
     qtbot.keyClick(view.people_picker.edit, Qt.Key.Key_Return)
     assert len(view.people_picker.ids()) == 1
-    qtbot.keyClicks(view.narrative, "Three referrals from one school in a month.\n\nMore.")
+    view.narrative.setPlainText("Three referrals from one school in a month.\n\nMore.")
     dialog = ExportDialog(services, "Export", "x.pdf")
     qtbot.addWidget(dialog)
+    dialog.show()
     dialog.submit()
     assert not dialog.result() and dialog.errors._fields["recipient"][1].isVisible()
     out = tmp_path / "summary.pdf"
@@ -218,4 +220,4 @@ def test_research_summary_exports_a_marked_pdf(services: Any, qtbot: Any,
     assert view.last_result is not None and out.exists()
     assert out.read_bytes().startswith(b"%PDF")
     assert Path(str(out) + ".sha256").exists()
-    assert view.result.isVisible() and "audit log" in view.result.text()
+    assert not view.result.isHidden() and "audit log" in view.result.text()

@@ -58,19 +58,23 @@ def test_add_area_api(unlocked: Any, qtbot: Any) -> None:
         made.append(services)
         return QLabel(f"Nominals for {services.user}")
 
-    win.add_area("nominals", "Nominals", "today", factory, Perm.NOMINAL_READ, position=100)
-    win.add_area("secret", "Hidden", "today", factory, Perm.INTEL_READ, position=150)
-    assert win.visible_areas() == ["today", "nominals", "audit", "admin"]  # admin: no INTEL_READ
+    win.add_area("t-early", "Early", "today", factory, Perm.NOMINAL_READ, position=11)
+    win.add_area("t-secret", "Hidden", "today", factory, Perm.INTEL_READ, position=12)
+    win.add_area("t-last", "Last", "today", factory, None, position=10_000)
+    areas = win.visible_areas()
+    assert areas[:2] == ["today", "t-early"] and areas[-1] == "t-last"
+    assert "t-secret" not in areas  # an admin has no INTEL_READ
+    assert areas.index("audit") < areas.index("admin")
     assert made == []  # built on first visit only
-    widget = win.show_area("nominals")
+    widget = win.show_area("t-early")
     assert widget.text() == "Nominals for alice" and made == [unlocked.services]
-    assert win.show_area("nominals") is widget
+    assert win.show_area("t-early") is widget
     with pytest.raises(ValueError):
-        win.add_area("nominals", "Again", "today", factory)
+        win.add_area("t-early", "Again", "today", factory)
     with pytest.raises(KeyError):
-        win.show_area("secret")
+        win.show_area("t-secret")
     unlocked.lock()
-    assert win.area_widget("nominals") is None
+    assert win.area_widget("t-early") is None
 
 
 def test_about_names_the_versions(unlocked: Any, fake_dialogs: Any) -> None:

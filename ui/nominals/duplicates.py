@@ -290,8 +290,9 @@ class DuplicatesView(QWidget):
         actions.addStretch(1)
         actions.addWidget(self.dismiss_button)
         actions.addWidget(self.merge_button)
-        for button in (self.dismiss_button, self.merge_button, self.panel.swap_button):
-            button.setVisible(self.can_write)
+        if not self.can_write:
+            for button in (self.dismiss_button, self.merge_button, self.panel.swap_button):
+                button.hide()
         panel_col.addLayout(actions)
         self.right.addWidget(self.pick)
         self.right.addWidget(self.empty)

@@ -525,6 +525,11 @@ class NominalFormView(QWidget):
         return page
 
 
+def _as(kind: Any, value: Any) -> Any:
+    """A combo's data as the enumeration (Qt hands a StrEnum back as a plain str), or None."""
+    return None if value is None or value == "" else kind(value)
+
+
 def _strip(text: str) -> str | None:
     value = text.strip()
     return value or None
@@ -675,16 +680,16 @@ class NominalFormController:
             surname=v.surname.text().strip(),
             forenames=v.forenames.text().strip(),
             dob=date_of("dob"),
-            gender=v.gender.currentData(),
+            gender=_as(Gender, v.gender.currentData()),
             pnc=_strip(v.pnc.text()),
             cro=_strip(v.cro.text()),
             aliases=tuple(aliases),
-            status=v.status.currentData(),
+            status=_as(Status, v.status.currentData()),
             establishment=_strip(v.establishment.text()),
             release_date=date_of("release_date"),
-            risk_level=v.risk_level.currentData(),
-            mappa_category=v.mappa_category.currentData(),
-            mappa_level=v.mappa_level.currentData(),
+            risk_level=_as(RiskLevel, v.risk_level.currentData()),
+            mappa_category=_as(int, v.mappa_category.currentData()),
+            mappa_level=_as(int, v.mappa_level.currentData()),
             nominal_manager=_strip(v.manager.currentText()),
             force=_strip(v.force.currentText()),
             offence=_strip(v.offence.text()),
@@ -693,8 +698,8 @@ class NominalFormController:
             identifiers=tuple(identifiers),
             addresses=tuple(addresses),
             dates=dates,
-            rosh=v.rosh.currentData(),
-            retention_group=v.retention_group.currentData(),
+            rosh=_as(Rosh, v.rosh.currentData()),
+            retention_group=_as(int, v.retention_group.currentData()),
         )
         record = (replace(self.record, **values) if self.record is not None
                   else Nominal(**values))

@@ -88,7 +88,8 @@ class NominalListView(QWidget):
         self.new_button.setProperty("primary", True)
         self.new_button.setToolTip("Add a nominal (Ctrl+N)")
         self.new_button.clicked.connect(self.new_requested)
-        self.new_button.setVisible(services.can(Perm.NOMINAL_WRITE))
+        if not services.can(Perm.NOMINAL_WRITE):
+            self.new_button.hide()  # (never setVisible(True) before it has a parent)
         top.addWidget(self.new_button, 0, Qt.AlignmentFlag.AlignBottom)
         layout.addLayout(top)
 

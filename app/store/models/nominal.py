@@ -20,7 +20,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.store.models.base import Base, utcnow
 
-
 # Dated columns of the record that the calendar reads (licence dates, notification end).
 CALENDAR_DATE_COLUMNS = (
     "release_date", "crd", "ard", "ped", "npd", "hdced", "prrd", "led", "sed", "tused",

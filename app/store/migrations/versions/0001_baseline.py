@@ -153,6 +153,102 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_nominal")),
         sa.UniqueConstraint("ref", name=op.f("uq_nominal_ref")),
     )
+    op.create_index(
+        "ix_nominal_cal_ard",
+        "nominal",
+        ["ard"],
+        unique=False,
+        sqlite_where=sa.text("ard IS NOT NULL"),
+        postgresql_where=sa.text("ard IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_nominal_cal_crd",
+        "nominal",
+        ["crd"],
+        unique=False,
+        sqlite_where=sa.text("crd IS NOT NULL"),
+        postgresql_where=sa.text("crd IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_nominal_cal_hdced",
+        "nominal",
+        ["hdced"],
+        unique=False,
+        sqlite_where=sa.text("hdced IS NOT NULL"),
+        postgresql_where=sa.text("hdced IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_nominal_cal_led",
+        "nominal",
+        ["led"],
+        unique=False,
+        sqlite_where=sa.text("led IS NOT NULL"),
+        postgresql_where=sa.text("led IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_nominal_cal_notification_end",
+        "nominal",
+        ["notification_end"],
+        unique=False,
+        sqlite_where=sa.text("notification_end IS NOT NULL"),
+        postgresql_where=sa.text("notification_end IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_nominal_cal_npd",
+        "nominal",
+        ["npd"],
+        unique=False,
+        sqlite_where=sa.text("npd IS NOT NULL"),
+        postgresql_where=sa.text("npd IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_nominal_cal_ped",
+        "nominal",
+        ["ped"],
+        unique=False,
+        sqlite_where=sa.text("ped IS NOT NULL"),
+        postgresql_where=sa.text("ped IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_nominal_cal_prrd",
+        "nominal",
+        ["prrd"],
+        unique=False,
+        sqlite_where=sa.text("prrd IS NOT NULL"),
+        postgresql_where=sa.text("prrd IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_nominal_cal_release_date",
+        "nominal",
+        ["release_date"],
+        unique=False,
+        sqlite_where=sa.text("release_date IS NOT NULL"),
+        postgresql_where=sa.text("release_date IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_nominal_cal_sed",
+        "nominal",
+        ["sed"],
+        unique=False,
+        sqlite_where=sa.text("sed IS NOT NULL"),
+        postgresql_where=sa.text("sed IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_nominal_cal_tused",
+        "nominal",
+        ["tused"],
+        unique=False,
+        sqlite_where=sa.text("tused IS NOT NULL"),
+        postgresql_where=sa.text("tused IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_nominal_dead",
+        "nominal",
+        ["id"],
+        unique=False,
+        sqlite_where=sa.text("merged_into_id IS NOT NULL OR erased = 1"),
+        postgresql_where=sa.text("merged_into_id IS NOT NULL OR erased = 1"),
+    )
     op.create_index("ix_nominal_live_dob", "nominal", ["merged_into_id", "dob", "id"], unique=False)
     op.create_index(
         "ix_nominal_live_establishment",
@@ -381,7 +477,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("nominal_id", name=op.f("uq_contact_plan_nominal_id")),
     )
     op.create_index(
-        "ix_contact_plan_next_due", "contact_plan", ["next_due", "nominal_id"], unique=False
+        "ix_contact_plan_next_due",
+        "contact_plan",
+        ["next_due", "nominal_id", "frequency_days"],
+        unique=False,
     )
     op.create_table(
         "correspondence",
