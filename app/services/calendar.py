@@ -735,3 +735,15 @@ class CalendarService(Service):
         segments = self._today_segments(key, today, lead_days, manager, force)
         with self.vault.read() as s:
             return self._page(s, segments, offset, limit)
+
+    @requires(Perm.NOMINAL_READ)
+    def filter_choices(self) -> tuple[list[str], list[str]]:
+        """The managers and forces of live nominals (for the calendar's filters), sorted."""
+        out: list[list[str]] = []
+        with self.vault.read() as s:
+            for column in (Nominal.nominal_manager, Nominal.force):
+                rows = _rows(s, select(column).where(
+                    Nominal.merged_into_id.is_(None), column.is_not(None)
+                ).distinct())
+                out.append(sorted({r[0] for r in rows if r[0]}, key=str.casefold))
+        return out[0], out[1]

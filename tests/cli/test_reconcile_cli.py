@@ -101,7 +101,8 @@ def test_reconcile_prints_the_contract_and_writes_the_return(env: Any, tmp_path:
     assert added == [("combination", "reconcile.run"), ("disclosure", "export.corrections")]
     vault = unlock_vault(path, "carol", PASSPHRASE, secret_store=store)
     with vault.read() as s:
-        disclosure = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        disclosure = s.scalars(select(AuditEntry).where(
+            AuditEntry.action == "export.corrections")).first()
     vault.lock()
     assert disclosure is not None and disclosure.recipient == "National hub"
     assert disclosure.reason == "Reconciliation corrections return"
