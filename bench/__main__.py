@@ -33,7 +33,7 @@ def discover() -> list[str]:
 def _fmt(value: float | None, unit: str = "") -> str:
     if value is None:
         return "–"
-    if value == int(value) and abs(value) >= 1:
+    if value == int(value):
         text = f"{int(value):,}"
     elif abs(value) >= 100:
         text = f"{value:,.0f}"

@@ -30,6 +30,14 @@ from ui.theme import MARKING, icon
 from ui.widgets import EmptyState, MarkingBanner
 
 AreaFactory = Callable[[Services], QWidget]
+# Which area opens a record, by calendar kind or by ref prefix (see MainWindow.open_record).
+RECORD_AREAS: dict[str, str] = {
+    "nominal": "nominals", "contact_due": "nominals", "notification_due": "nominals",
+    "order_expiry": "nominals", "order_review": "nominals", "licence_date": "nominals",
+    "retention_review": "nominals", "NM-": "nominals",
+    "referral_review": "referrals", "meeting": "meetings", "MTG-": "meetings",
+    "ACT-": "meetings", "COR-": "correspondence",
+}
 _KEY_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -175,6 +183,23 @@ class MainWindow(QMainWindow):
                 return widget
         raise KeyError(f"no visible area {key!r}")
 
+    def open_record(self, kind: str, ref: str) -> bool:
+        """Open a record shown in another area (a calendar or Today item): switch to the area
+        that holds it and ask it to open ``ref``. False (and a message) when none can."""
+        area = RECORD_AREAS.get(kind) or RECORD_AREAS.get(ref.split("-", 1)[0] + "-")
+        if area is not None and area in self.visible_areas():
+            widget = self.show_area(area)
+            for name in ("open_record", "open_referral"):
+                method = getattr(widget, name, None)
+                if callable(method):
+                    method(ref)
+                    return True
+        if self.services is not None:
+            self.services.dialogs.info(
+                self, "Open record", f"{ref} cannot be opened from here yet: its area is not "
+                "available in this version or for your role.")
+        return False
+
     # -- unlock / lock -------------------------------------------------------------------------
     def attach(self, services: Services) -> None:
         self.detach()
@@ -241,6 +266,9 @@ class MainWindow(QMainWindow):
             widget = self._areas[key].factory(self.services)
             self._widgets[key] = widget
             self.stack.addWidget(widget)
+            opener = getattr(widget, "open_record_requested", None)
+            if opener is not None:  # views that list records of other areas (Today, Calendar)
+                opener.connect(self.open_record)
         self.stack.setCurrentWidget(widget)
 
     # -- window --------------------------------------------------------------------------------

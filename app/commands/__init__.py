@@ -12,9 +12,10 @@ from app.commands import (
     nominals,
     prevent,
     reconcile,
+    retention,
 )
 
 # exports registers `export` before engagement, whose fallback `export` then stands aside.
 MODULES: list[ModuleType] = [
-    foundation, nominals, exports, engagement, prevent, meetings, reconcile,
+    foundation, nominals, exports, engagement, prevent, meetings, reconcile, retention,
 ]

@@ -41,15 +41,18 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 def cmd_reconcile(cli: Cli, args: argparse.Namespace) -> int:
     from app.domain.errors import BadInput
     from app.services.exports import check_disclosure
-    from app.services.reconcile import ReconcileService
+    from app.services.reconcile import ReconcileService, read_national
 
     national = Path(args.national).expanduser()
     out = Path(args.out).expanduser()
     if not national.is_file():
         raise BadInput(f"{national.name}: no such file")
     check_disclosure(args.recipient, args.justification)
+    # The file is read before the vault is opened: a file that cannot be read changes nothing,
+    # not even the audit log's record of a sign-in.
+    national_list, sha256 = read_national(national)
     service = ReconcileService(cli.open_vault())
-    result = service.run(national)
+    result = service.match(national_list, sha256)
     service.record_run(result)
     done = service.export_corrections(result, out, recipient=args.recipient,
                                       justification=args.justification)

@@ -562,7 +562,7 @@ class _RowReader:
         if problem is not None:
             return None, [RejectedRow(row_number, self.name_header, problem)]
         name_text = name_cell.strip() if isinstance(name_cell, str) else ""
-        if normalise_header(name_text) in self.name_keys:
+        if _header_key(name_text) in self.name_keys:
             score, _ = _score_header(cells, self.table)
             if score:
                 return None, [RejectedRow(row_number, self.name_header, "repeated header row")]
@@ -632,17 +632,27 @@ class _RowReader:
             return "row has no name"
         if not isinstance(cell, str):
             return "name is not text"
-        text = cell.strip()
-        if text.startswith("="):
-            return "name is a formula, not read"
-        key = normalise_header(text)
-        if key in _JUNK_NAMES or key.startswith(("total", "grandtotal", "subtotal")):
-            return "totals row, not a person"
-        if any(ch in _NOT_IN_NAMES for ch in text):
-            return "name has digits or symbols, so is not a name"
-        if not any(ch.isalpha() for ch in text):
-            return "name has no letters"
-        return None
+        return _name_text_problem(cell.strip())
+
+
+# Names repeat heavily down a list (every Mohammed Khan), so their checks are cached.
+@lru_cache(maxsize=65536)
+def _name_text_problem(text: str) -> str | None:
+    if text.startswith("="):
+        return "name is a formula, not read"
+    key = normalise_header(text)
+    if key in _JUNK_NAMES or key.startswith(("total", "grandtotal", "subtotal")):
+        return "totals row, not a person"
+    if any(ch in _NOT_IN_NAMES for ch in text):
+        return "name has digits or symbols, so is not a name"
+    if not any(ch.isalpha() for ch in text):
+        return "name has no letters"
+    return None
+
+
+@lru_cache(maxsize=65536)
+def _header_key(text: str) -> str:
+    return normalise_header(text)
 
 
 # ------------------------------------------------------------------------------ whole-file reading
@@ -938,6 +948,7 @@ _MAIN_NAMESPACES: Final = (
     "{http://purl.oclc.org/ooxml/spreadsheetml/main}",
 )
 _ROW_TAGS: Final = frozenset(ns + "row" for ns in _MAIN_NAMESPACES)
+_T_TAGS: Final = frozenset(ns + "t" for ns in _MAIN_NAMESPACES)
 _DIGITS: Final = "0123456789"
 _MAX_SHEET_ROW: Final = 1_048_576
 
@@ -1057,6 +1068,8 @@ def _shared_strings(name: str, archive: zipfile.ZipFile, part: str) -> list[str]
 
 def _rich_text(node: Any) -> str:
     """The text of an <si> or <is>: its <t>, or its runs' <t>s, never phonetic guides (<rPh>)."""
+    if len(node) == 1 and node[0].tag in _T_TAGS:
+        return node[0].text or ""  # the usual case: one plain <t>
     parts: list[str] = []
     for child in node:
         tag = _local(child.tag)

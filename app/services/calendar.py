@@ -77,6 +77,7 @@ SOURCES: list[str] = [
     "app.services.meetings:meeting_items",
     "app.services.meetings:action_items",
     "app.services.correspondence:reply_due_items",
+    "app.services.retention:due_items",
 ]
 
 # The start of "everything overdue": no record in the vault predates it.
@@ -276,14 +277,21 @@ def order_arms(session: Session, filters: CalendarFilters) -> list[Arm]:
     arms: list[Arm] = []
     if not (filters.wants("order_expiry") or filters.wants("order_review")):
         return arms
-    labels = _order_labels(session)
+    cache: dict[str, dict[str, str]] = {}
+
+    def label(code: str) -> str:
+        # Read the reference list only when a title is made (counts need none).
+        if "labels" not in cache:
+            cache["labels"] = _order_labels(session)
+        return cache["labels"].get(code, code)
+
     if filters.wants("order_expiry"):
         statuses = ["active"] if filters.open_only else ["active", "expired"]
         arms.append(Arm(
             "order_expiry", CivilOrder.end_date, CivilOrder.nominal_id,
             select(CivilOrder.end_date, CivilOrder.nominal_id, CivilOrder.order_type)
             .where(CivilOrder.status.in_(statuses)),
-            lambda row: f"{labels.get(row[2], row[2])} ends",
+            lambda row: f"{label(row[2])} ends",
         ))
     if filters.wants("order_review"):
         review = CivilOrderReview
@@ -292,7 +300,7 @@ def order_arms(session: Session, filters: CalendarFilters) -> list[Arm]:
             select(review.due_date, review.nominal_id, CivilOrder.order_type)
             .join(CivilOrder, CivilOrder.id == review.order_id)
             .where(review.done_on.is_(None), CivilOrder.status == "active"),
-            lambda row: f"{labels.get(row[2], row[2])} review",
+            lambda row: f"{label(row[2])} review",
         ))
     return arms
 
@@ -535,12 +543,17 @@ class CalendarService(Service):
         arms, plain = self._arms(session, filters)
         for arm in arms:
             ranged = _ranged(arm, start, end, filters)
-            total += int(session.connection().execute(
-                select(func.count()).select_from(ranged.subquery())
-            ).scalar_one())
             # Nominal refs sort as their ids (NM-000123 is id 123).
-            first = ranged.order_by(arm.dated, arm.nominal_id).limit(limit)
-            head.extend(_arm_items(session, arm, first))
+            first = list(_arm_items(
+                session, arm, ranged.order_by(arm.dated, arm.nominal_id).limit(limit)
+            ))
+            head.extend(first)
+            if len(first) < limit:
+                total += len(first)  # all of them: no need to count
+            else:
+                total += int(session.connection().execute(
+                    select(func.count()).select_from(ranged.subquery())
+                ).scalar_one())
         for source in plain:
             found = [i for i in source(session, start, end, filters) if filters.wants(i.kind)]
             total += len(found)

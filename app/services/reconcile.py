@@ -95,6 +95,7 @@ __all__ = [
     "corrections_writer",
     "load_value_rules",
     "match_national_list",
+    "read_national",
 ]
 
 Progress = Callable[[int, int], None]
@@ -599,7 +600,8 @@ class _Proposal:
 def _person(row: NationalRow, index: int, with_ids: bool) -> PersonKey:
     return PersonKey(ref=f"national row {row.row}", surname=row.surname,
                      forenames=row.forenames or "", dob=row.dob,
-                     pnc=_pnc_key(row.pnc) if with_ids and row.pnc else None, cro=row.cro if with_ids else None)
+                     pnc=_pnc_key(row.pnc) if with_ids and row.pnc else None,
+                     cro=row.cro if with_ids else None)
 
 
 class _Matcher:
@@ -821,6 +823,22 @@ def match_national_list(
     )
 
 
+def read_national(
+    path: str | os.PathLike[str],
+    *,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+    limits: ImportLimits = ImportLimits(),  # noqa: B008 - frozen
+    today: date | None = None,
+) -> tuple[NationalList, str]:
+    """Read a national list (untrusted input; needs no vault) and its SHA-256."""
+    source = Path(path)
+    sha = file_sha256(source, limits.max_file_bytes)
+    national = read_national_list(source, progress=progress, cancelled=cancelled,
+                                  limits=limits, today=today or date.today())
+    return national, sha
+
+
 def file_sha256(path: Path, limit: int) -> str:
     """The file's SHA-256 (read in chunks; a file over ``limit`` bytes is left to the reader)."""
     digest = hashlib.sha256()
@@ -942,26 +960,34 @@ class ReconcileService(Service):
 
         ``progress(done, 1000)`` covers reading, loading and matching; ``cancelled()`` stops
         it with ImportCancelled. A file that cannot be read raises BadInput naming it."""
-        source = Path(path)
-        now = today or date.today()
         report = progress or (lambda _d, _t: None)
-        report(0, 1000)
-        sha = file_sha256(source, limits.max_file_bytes)
+        national, sha = read_national(path, progress=lambda d, t: report(
+            int(700 * d / t) if t else 0, 1000), cancelled=cancelled, limits=limits,
+            today=today)
+        return self.match(national, sha, progress=lambda d, t: report(700 + 300 * d // t, 1000),
+                          cancelled=cancelled, today=today)
 
-        def reading(done: int, total: int) -> None:
-            report(int(700 * done / total) if total else 0, 1000)
-
-        national = read_national_list(source, progress=reading, cancelled=cancelled,
-                                      limits=limits, today=now)
+    @requires(Perm.RECONCILE)
+    def match(
+        self,
+        national: NationalList,
+        sha256: str,
+        *,
+        progress: Progress | None = None,
+        cancelled: Cancelled | None = None,
+        today: date | None = None,
+    ) -> ReconcileResult:
+        """Match a national list already read (``read_national``) against the regional list."""
+        report = progress or (lambda _d, _t: None)
         _check(cancelled)
         with self.vault.read() as s:
             rules = load_value_rules(s)
             regional = _load_regional(s)
-        report(780, 1000)
+        report(250, 1000)
         total = max(len(national.rows), 1)
         result = match_national_list(
-            national, regional, rules, sha256=sha, today=now, cancelled=cancelled,
-            progress=lambda n: report(780 + int(200 * n / total), 1000))
+            national, regional, rules, sha256=sha256, today=today, cancelled=cancelled,
+            progress=lambda n: report(250 + int(750 * n / total), 1000))
         report(1000, 1000)
         return result
 
@@ -1065,6 +1091,15 @@ class ReconcileService(Service):
         return RunSummary(run.id, run.source_name, run.source_sha256, run.created_at,
                           run.created_by, run.updated_at, counts, decided, open_differences,
                           json.loads(run.columns or "{}"))
+
+    @requires(Perm.RECONCILE)
+    def rejected(self, run_id: int) -> list[RejectedRow]:
+        """The rows and values of a saved run's list that could not be read."""
+        with self.vault.read() as s:
+            run = self._run(s, run_id)
+            return [RejectedRow(int(r["row"]), str(r["column"]), str(r["error"]),
+                                bool(r.get("dropped", True)))
+                    for r in json.loads(run.rejected or "[]")]
 
     @requires(Perm.RECONCILE)
     def count(self, run_id: int, kind: str) -> int:

@@ -518,7 +518,9 @@ class _Where:
 
 
 def _where(flt: NominalFilter) -> _Where:
-    clauses: list[ColumnElement[bool]] = [Nominal.merged_into_id.is_(None)]
+    # Erased records stay as placeholder rows (links from other records); never list them.
+    clauses: list[ColumnElement[bool]] = [Nominal.merged_into_id.is_(None),
+                                          Nominal.erased.is_(False)]
     for field_column, value in (
         (Nominal.status, flt.status),
         (Nominal.nominal_manager, flt.nominal_manager),

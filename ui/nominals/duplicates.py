@@ -216,6 +216,7 @@ class DuplicatesView(QWidget):
         self.scan_op: Operation | None = None
         self.last_scan: ScanResult | None = None
         self.total = 0
+        self.note = ""  # what the last decision did, shown before the counts
         self._seq = 0
         self.model = DuplicatePairTableModel(self)
 
@@ -262,6 +263,7 @@ class DuplicatesView(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(28)
         self.table.setColumnWidth(0, 64)
         self.table.setColumnWidth(1, 190)
+        self.table.setMinimumWidth(430)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.selectionModel().selectionChanged.connect(self._selected)
@@ -346,7 +348,7 @@ class DuplicatesView(QWidget):
             s = self.last_scan
             text += (f" · last scan: {s.people:,} records, {s.comparisons:,} comparisons, "
                      f"{s.seconds:.1f} s")
-        self.status.setText(text)
+        self.status.setText(f"{self.note} {text}" if self.note else text)
 
     def selected(self) -> DuplicateCandidate | None:
         indexes = self.table.selectionModel().selectedRows()
@@ -400,6 +402,7 @@ class DuplicatesView(QWidget):
 
         def finished_scan(result: Any) -> None:
             self._scan_over()
+            self.note = ""
             if isinstance(result, ScanResult) and not result.cancelled:
                 self.last_scan = result
             self.reload()
@@ -452,6 +455,7 @@ class DuplicatesView(QWidget):
 
         def done(_result: Any) -> None:
             self.busy = False
+            self.note = f"Recorded: {pair.a} and {pair.b} are different people."
             self.model.remove(pair.a, pair.b)
             self.total = max(self.total - 1, 0)
             self._after_change(row)
@@ -490,7 +494,7 @@ class DuplicatesView(QWidget):
         def done(result: Any) -> None:
             self.busy = False
             assert isinstance(result, MergeResult)
-            self.status.setText(f"Merged {result.drop} into {result.keep}.")
+            self.note = f"Merged {result.drop} into {result.keep}."
             self.reload(keep_row=row)
 
         def failed(exc: CasewardError) -> None:

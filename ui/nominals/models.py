@@ -323,7 +323,8 @@ class HistoryTableModel(_ListModel):
     def cell(self, r: HistoryEntry, col: int, role: int) -> Any:
         if role in (DISPLAY, TOOLTIP):
             values = (local_datetime(r.at), r.user, ACTION_LABELS.get(r.action, r.action),
-                      field_label(r.field) if r.field else "", history_value(r.old),
+                      field_label(r.field) if r.field else "(whole record)",
+                      history_value(r.old),
                       history_value(r.new), r.reason)
             return values[col]
         if role == SORT_ROLE:
@@ -369,22 +370,22 @@ class DuplicatePairTableModel(_ListModel):
 class RuleTableModel(_ListModel):
     """Data-quality rules with their counts of faulty records."""
 
-    COLUMNS = ("Check", "Severity", "Records")
+    COLUMNS = ("Check", "Records", "Severity")
 
     def cell(self, r: RuleCount, col: int, role: int) -> Any:
         if role == DISPLAY:
             severity = "Error" if r.rule.severity is Severity.ERROR else "Warning"
-            return (r.rule.title, severity, f"{r.count:,}")[col]
+            return (r.rule.title, f"{r.count:,}", severity)[col]
         if role == TOOLTIP:
             return r.rule.description
         if role == SORT_ROLE:
-            return (r.rule.title, r.rule.severity.value, r.count)[col]
-        if role == Qt.ItemDataRole.ForegroundRole and col == 2:
+            return (r.rule.title, r.count, r.rule.severity.value)[col]
+        if role == Qt.ItemDataRole.ForegroundRole and col == 1:
             if r.count == 0:
                 return QBrush(QColor("#1e7a46"))
             return QBrush(ERROR_COLOUR if r.rule.severity is Severity.ERROR
                           else WARNING_COLOUR)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col == 2:
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == 1:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 

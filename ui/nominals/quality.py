@@ -69,8 +69,9 @@ class QualityPanel(QWidget):
         self.rule_table.setAlternatingRowColors(True)
         self.rule_table.verticalHeader().hide()
         self.rule_table.verticalHeader().setDefaultSectionSize(30)
-        self.rule_table.setColumnWidth(0, 260)
+        self.rule_table.setColumnWidth(0, 240)
         self.rule_table.setColumnWidth(1, 80)
+        self.rule_table.setMinimumWidth(410)
         self.rule_table.horizontalHeader().setStretchLastSection(True)
         self.rule_table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.Interactive)

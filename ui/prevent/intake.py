@@ -133,7 +133,7 @@ class InstitutionPicker(QWidget):
         self.search.setClearButtonEnabled(True)
         row.addWidget(self.search, 1)
         self.new_button = QPushButton("Ne&w institution…")
-        self.new_button.clicked.connect(self.create)
+        self.new_button.clicked.connect(self.create_new)
         row.addWidget(self.new_button)
         layout.addLayout(row)
         self.results = QListWidget()
@@ -213,7 +213,7 @@ class InstitutionPicker(QWidget):
         item = self.results.item(self.results.count() - 1)
         self._add_item(item)
 
-    def create(self) -> None:
+    def create_new(self) -> None:
         dialog = NewInstitutionDialog(self.services, self.lists, self.search.text().strip(),
                                       self)
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.created is not None:
@@ -352,8 +352,7 @@ class ReferralIntakeForm(QWidget):
         self.unlink_button.clicked.connect(self.unlink)
         self.unlink_button.hide()
         mlay.addWidget(self.unlink_button, 0, Qt.AlignmentFlag.AlignLeft)
-        left.addWidget(match_box)
-        left.addStretch(1)
+        right.addWidget(match_box)
 
         # -- concern, institutions, summary, notes ----------------------------------------
         concern_box = QGroupBox("Concern")
@@ -374,7 +373,8 @@ class ReferralIntakeForm(QWidget):
         cform.addRow(_labelled("Su&mmary *:", self.summary),
                      with_error(self.summary, summary_error))
         self.errors.add("summary", self.summary, summary_error, "The summary", required=True)
-        right.addWidget(concern_box)
+        left.addWidget(concern_box)
+        left.addStretch(1)
 
         notes_box = QGroupBox("Attachments (as text notes)")
         nlay = QFormLayout(notes_box)

@@ -152,16 +152,16 @@ class AddIntelDialog(QDialog):
         grading = QHBoxLayout()
         self.source = QComboBox()
         self.source.setAccessibleName("Source evaluation")
-        for code, label in SOURCE_LABELS.items():
-            self.source.addItem(f"{code.value}: {label}", code.value)
+        for s_code, label in SOURCE_LABELS.items():
+            self.source.addItem(f"{s_code.value}: {label}", s_code.value)
         self.intel = QComboBox()
         self.intel.setAccessibleName("Intelligence assessment")
-        for code, label in ASSESSMENT_LABELS.items():
-            self.intel.addItem(f"{code.value}: {label}", code.value)
+        for a_code, label in ASSESSMENT_LABELS.items():
+            self.intel.addItem(f"{a_code.value}: {label}", a_code.value)
         self.handling = QComboBox()
         self.handling.setAccessibleName("Handling code")
-        for code, label in HANDLING_LABELS.items():
-            self.handling.addItem(f"{code.value}: {label}", code.value)
+        for h_code, label in HANDLING_LABELS.items():
+            self.handling.addItem(f"{h_code.value}: {label}", h_code.value)
         grading.addWidget(self.source)
         grading.addWidget(self.intel)
         grading.addWidget(self.handling)

@@ -74,12 +74,14 @@ def top_bars(bars: list[Bar], limit: int) -> list[Bar]:
 
 
 def month_labels(bars: list[Bar]) -> list[str]:
-    """``Nov`` under each bar (the title gives the years); only every n-th when there are
-    many. QtCharts wants distinct category names, so the skipped ones are distinct blanks."""
-    step = max(1, (len(bars) + 12) // 13)
+    """The month's initial under each bar (the title gives the range; hovering, the month):
+    three-letter names are elided by QtCharts below ~30 px a bar. Only every n-th when there
+    are many; QtCharts wants distinct category names, so the skipped ones are distinct
+    blanks."""
+    step = max(1, (len(bars) + 17) // 18)
     out = []
     for i, b in enumerate(bars):
-        text = date(int(b.key[:4]), int(b.key[5:7]), 1).strftime("%b")
+        text = date(int(b.key[:4]), int(b.key[5:7]), 1).strftime("%b")[0]
         out.append(text if i % step == 0 else " " * (i + 1))
     return out
 
@@ -165,7 +167,7 @@ class BarChartView(QChartView):
         small.setPointSizeF(8)
         tiny = QFont()
         tiny.setPointSizeF(7)
-        categories.setLabelsFont(tiny if self.dimension == "month" else small)
+        categories.setLabelsFont(tiny if self.dimension in ("month", "age_band") else small)
         categories.setGridLineVisible(False)
         values = QValueAxis()
         values.setLabelFormat("%d")
@@ -405,7 +407,7 @@ class PatternsDashboard(QWidget):
         self.dashboard = dash
         for dim, view in self.charts.items():
             view.set_bars(dash.breakdowns.get(dim, []))
-        self.total.setText(f"{dash.total:,} referrals in the period")
+        self.total.setText(f"{dash.total:,} referrals")
         self.last_ms["draw"] = (time.perf_counter() - t) * 1000
 
     def drill_down(self, dimension: str, key: str, label: str) -> None:

@@ -69,7 +69,7 @@ def referral_table(model: ReferralTableModel) -> QTableView:
     table.verticalHeader().hide()
     table.verticalHeader().setDefaultSectionSize(28)
     header = table.horizontalHeader()
-    for col, width in enumerate((100, 146, 124, 200, 170, 118, 120, 88, 112)):
+    for col, width in enumerate((96, 136, 124, 200, 156, 116, 112, 86, 112)):
         table.setColumnWidth(col, width)
     header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
     return table

@@ -93,10 +93,10 @@ class VafForm(QWidget):
             grid.setVerticalSpacing(2)
             row = 0
             for f in dim.factors:
-                name = QLabel(f"{f.number}. {f.label}")
-                name.setToolTip(f.guidance)
-                name.setWordWrap(True)
-                name.setMinimumWidth(240)
+                caption = QLabel(f"{f.number}. {f.label}")
+                caption.setToolTip(f.guidance)
+                caption.setWordWrap(True)
+                caption.setMinimumWidth(240)
                 rating = code_combo(rating_items, placeholder="Rate…",
                                     name=f"Factor {f.number} rating")
                 rating.setToolTip(f.guidance)
@@ -104,7 +104,7 @@ class VafForm(QWidget):
                 rationale.setAccessibleName(f"Factor {f.number} rationale")
                 rationale.setPlaceholderText("Rationale: what shows this")
                 error = FieldError()
-                grid.addWidget(name, row, 0)
+                grid.addWidget(caption, row, 0)
                 grid.addWidget(rating, row, 1)
                 grid.addWidget(rationale, row, 2)
                 grid.addWidget(error, row + 1, 1, 1, 2)
@@ -147,12 +147,12 @@ class VafForm(QWidget):
         self.reason.setPlaceholderText("What changed since the last version, and why"
                                        if latest else "Optional for the first version")
         reason_error = FieldError()
-        box = QWidget()
-        col = QVBoxLayout(box)
+        reason_box = QWidget()
+        col = QVBoxLayout(reason_box)
         col.setContentsMargins(0, 0, 0, 0)
         col.addWidget(self.reason)
         col.addWidget(reason_error)
-        reason_form.addRow("&Why this version" + (" *:" if latest else ":"), box)
+        reason_form.addRow("&Why this version" + (" *:" if latest else ":"), reason_box)
         self.errors.add("change_reason", self.reason, reason_error, "The reason for the change",
                         self._check_reason)
         outer.addLayout(reason_form)
@@ -288,7 +288,7 @@ class VafCompareView(QWidget):
             return
         self.model.set_comparison(result)
         n = len(result.changes)
-        why = result.change_reason or "no reason was recorded"
+        why = (result.change_reason or "no reason was recorded").rstrip(".")
         extra = " The VAF template changed between them." if result.template_changed else ""
         self.reason.setText(
             f"Version {result.older} → version {result.newer}: {n} change"

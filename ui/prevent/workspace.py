@@ -371,12 +371,14 @@ class ReferralWorkspace(QWidget):
     def _go(self, index: int) -> None:
         self.tabs.setCurrentIndex(index)
         page = self.tabs.currentWidget()
-        if isinstance(page, QScrollArea) and page.widget() is not None:
-            target = page.widget().nextInFocusChain()
+        inner = page.widget() if isinstance(page, QScrollArea) else None
+        if inner is not None:
             first = getattr(self, "_first_focus", {}).get(self.tabs.tabText(index))
-            (first or target).setFocus()
+            target = first or inner.nextInFocusChain()
+            if target is not None:
+                target.setFocus()
 
-    def tab(self, name: str) -> QWidget:
+    def tab(self, name: str) -> QWidget | None:
         return self.pages[name].widget()
 
     def show_tab(self, name: str) -> None:

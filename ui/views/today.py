@@ -1,60 +1,370 @@
-"""The home area until the real Today view (what is due today) exists: who, where, what next."""
+"""The home area after unlock: what is overdue and what falls due, as five lists with counts.
+
+Each card shows its count (a badge), the first items (``today_summary`` carries at most 200 per
+list) and "Show all" for the rest (paged with ``today_page``). From an overdue contact, "Log
+contact…" opens the quick-add dialog; once saved the lists reload and the nominal leaves the
+overdue list. Double-click or Enter opens the record."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.domain.roles import Perm
+from app.domain.rules import DueItem
+from app.services.calendar import CalendarPage, CalendarService, TodayList, TodaySummary
+from ui.calendar.common import RECORD_ROLE, VIEW_QSS, DueItemTableModel, Loader
 from ui.services import Services
-from ui.widgets import EmptyState, card, heading
+from ui.theme import repolish
+from ui.widgets import heading, message_label
+
+PAGE = 200
+
+EMPTY_TEXT = {
+    "overdue_contacts": "No overdue contacts: every nominal has been seen within their plan.",
+    "due_this_week": "Nothing falls due in the next seven days.",
+    "expiring": "No civil orders or notification requirements end or fall due within the "
+                "lead time.",
+    "overdue_actions": "No overdue actions. Meeting actions and replies owed appear here "
+                       "once they pass their due date.",
+    "overdue_referrals": "No referral reviews are overdue.",
+}
 
 
 def uk_long_date(day: date) -> str:
     return f"{day.strftime('%A')} {day.day} {day.strftime('%B %Y')}"
 
 
-class TodayView(QWidget):
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+def _table(model: DueItemTableModel, name: str) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setAccessibleName(name)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().setVisible(False)
+    view.verticalHeader().setDefaultSectionSize(24)
+    view.setWordWrap(False)
+    view.setTabKeyNavigation(False)
+    view.setShowGrid(False)
+    header = view.horizontalHeader()
+    header.setHighlightSections(False)
+    titles = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    for col, title in enumerate(titles):
+        header.setSectionResizeMode(
+            col, QHeaderView.ResizeMode.Stretch if title == "What"
+            else QHeaderView.ResizeMode.ResizeToContents)
+    return view
+
+
+class TodayCard(QFrame):
+    """One list: title, count badge, the items (or a helpful empty state), Show all."""
+
+    open_requested = Signal(object)  # DueItem
+    show_all_requested = Signal(str)
+    selection_changed = Signal()
+
+    def __init__(self, key: str, title: str, columns: tuple[str, ...],
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.key = key
+        self.setObjectName("Card")
+        self.count = 0
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(28, 22, 28, 22)
-        layout.setSpacing(16)
-        layout.addWidget(heading("Today", uk_long_date(date.today())))
+        layout.setContentsMargins(14, 10, 14, 10)
+        layout.setSpacing(6)
+        top = QHBoxLayout()
+        self.title = QLabel(title)
+        self.title.setObjectName("CardTitle")
+        self.badge = QLabel("0")
+        self.badge.setObjectName("CountBadge")
+        self.badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        top.addWidget(self.title)
+        top.addWidget(self.badge)
+        top.addStretch(1)
+        self.show_all = QPushButton("Show all")
+        self.show_all.setProperty("flat", True)
+        self.show_all.clicked.connect(lambda: self.show_all_requested.emit(self.key))
+        top.addWidget(self.show_all)
+        layout.addLayout(top)
+        self.model = DueItemTableModel(columns=columns)
+        self.table = _table(self.model, title)
+        self.table.doubleClicked.connect(self._open_row)
+        self.table.selectionModel().currentRowChanged.connect(
+            lambda *_: self.selection_changed.emit())
+        self.table.installEventFilter(self)
+        self.empty = QLabel()
+        self.empty.setObjectName("CardEmpty")
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.body = QStackedWidget()
+        self.body.addWidget(self.table)
+        self.body.addWidget(self.empty)
+        layout.addWidget(self.body, 1)
+        self.footer = QHBoxLayout()
+        layout.addLayout(self.footer)
 
+    def load(self, lst: TodayList, today: date, lead_days: int) -> None:
+        self.count = lst.count
+        self.model.lead_days = lead_days
+        self.model.set_items(lst.items, today)
+        self.badge.setText(f"{lst.count:,}")
+        level = "ok" if not lst.count else "bad" if self.key.startswith("overdue") else (
+            "warn" if self.key == "expiring" else "")
+        self.badge.setProperty("level", level)
+        repolish(self.badge)
+        self.badge.setAccessibleName(f"{lst.count} items")
+        self.show_all.setVisible(lst.count > 0)
+        self.show_all.setToolTip(f"List all {lst.count:,}, a page at a time")
+        self.empty.setText(EMPTY_TEXT.get(self.key, "Nothing here."))
+        self.body.setCurrentWidget(self.table if lst.count else self.empty)
+
+    def current_item(self) -> DueItem | None:
+        index = self.table.currentIndex()
+        item = index.siblingAtColumn(0).data(RECORD_ROLE) if index.isValid() else None
+        return item if isinstance(item, DueItem) else None
+
+    def refs(self) -> list[str]:
+        return [i.ref for i in self.model.items()]
+
+    def _open_row(self, index: Any) -> None:
+        item = index.siblingAtColumn(0).data(RECORD_ROLE)
+        if isinstance(item, DueItem):
+            self.open_requested.emit(item)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is self.table and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent)
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):
+            item = self.current_item()
+            if item is not None:
+                self.open_requested.emit(item)
+            return True
+        return super().eventFilter(watched, event)
+
+
+class TodayListDialog(QDialog):
+    """Every item of one Today list, a page at a time as it scrolls."""
+
+    open_requested = Signal(object)
+
+    def __init__(self, services: Services, key: str, title: str, summary: TodaySummary,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.resize(820, 560)
+        self.calendar = services.get(CalendarService)
+        self.summary = summary
+        self.key = key
+        self.loader = Loader(services, f"today.{key}", self)
+        layout = QVBoxLayout(self)
+        self.info = QLabel()
+        self.info.setObjectName("Hint")
+        layout.addWidget(self.info)
+        self.model = _PagedModel(self._fetch, self)
+        self.model.lead_days = summary.lead_days
+        self.table = _table(self.model, title)
+        self.table.doubleClicked.connect(
+            lambda idx: self.open_requested.emit(idx.siblingAtColumn(0).data(RECORD_ROLE)))
+        layout.addWidget(self.table, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.model.pending = True
+        self._fetch(0, PAGE, self._first)
+
+    def _fetch(self, offset: int, limit: int, callback: Any) -> None:
+        s = self.summary
+        self.loader.start(lambda: self.calendar.today_page(
+            self.key, offset, limit, today=s.today, lead_days=s.lead_days), callback)
+
+    def _first(self, page: CalendarPage) -> None:
+        self.model.total = page.total
+        self.model.pending = False
+        self.model.set_items(page.items, self.summary.today)
+        self.info.setText(f"{page.total:,} items; more load as you scroll.")
+
+
+class _PagedModel(DueItemTableModel):
+    def __init__(self, fetch: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent=parent)
+        self._fetch = fetch
+        self.total = 0
+        self.pending = False
+
+    def canFetchMore(self, parent: Any = None) -> bool:
+        if parent is not None and parent.isValid():
+            return False
+        return not self.pending and self.rowCount() < self.total
+
+    def fetchMore(self, parent: Any = None) -> None:
+        if self.canFetchMore(parent):
+            self.pending = True
+            self._fetch(self.rowCount(), PAGE, self._arrived)
+
+    def _arrived(self, page: CalendarPage) -> None:
+        self.pending = False
+        if page.offset == self.rowCount():
+            self.append(page.items)
+
+
+class TodayView(QWidget):
+    """The Today area. ``open_record_requested(kind, ref)`` asks the window to open a record."""
+
+    open_record_requested = Signal(str, str)
+
+    def __init__(self, services: Services, parent: QWidget | None = None,
+                 *, today: date | None = None, lead_days: int = 14) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.calendar = services.get(CalendarService)
+        self._fixed_today = today
+        self.lead_days = lead_days
+        self.summary: TodaySummary | None = None
+        self.loader = Loader(services, "today", self)
+        self.loader.failed.connect(self._failed)
+        self.can_log = services.can(Perm.ENGAGEMENT_WRITE)
+        self.can_read = services.can(Perm.NOMINAL_READ)
+
+        self.setStyleSheet(VIEW_QSS)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 16, 24, 16)
+        layout.setSpacing(12)
+        top = QHBoxLayout()
+        self.heading = heading("Today", uk_long_date(self.today))
+        top.addWidget(self.heading, 1)
+        self.refresh_button = QPushButton("&Refresh")
+        self.refresh_button.clicked.connect(self.reload)
+        top.addWidget(self.refresh_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(top)
+        self.error = message_label("ErrorBox")
+        layout.addWidget(self.error)
+
+        self.cards: dict[str, TodayCard] = {}
         grid = QGridLayout()
-        grid.setHorizontalSpacing(16)
-        grid.setVerticalSpacing(16)
-        signed, signed_body = card("Signed in")
-        signed_body.addWidget(_text(f"{services.user}\n{services.role_label}"))
-        vault, vault_body = card("Vault")
-        bound = "Bound to this terminal" if services.terminal_bound else "Not bound to a terminal"
-        vault_body.addWidget(_text(f"{services.vault_name}\n{bound}"))
-        keys, keys_body = card("Keyboard")
-        keys_body.addWidget(_text(
-            "Ctrl+L locks Caseward at once\nCtrl+1, Ctrl+2 … switch between areas"
-        ))
-        for col, frame in enumerate((signed, vault, keys)):
-            grid.addWidget(frame, 0, col)
+        grid.setHorizontalSpacing(14)
+        grid.setVerticalSpacing(14)
+        titles = {
+            "overdue_contacts": ("Overdue contacts", ("Date", "Ref", "What")),
+            "due_this_week": ("Due in the next 7 days", ("Date", "Kind", "Ref", "What")),
+            "expiring": ("Orders & notifications", ("Date", "Ref", "What")),
+            "overdue_actions": ("Overdue actions", ("Date", "Ref", "What")),
+            "overdue_referrals": ("Overdue referral reviews", ("Date", "Ref", "What")),
+        }
+        places = {"overdue_contacts": (0, 0, 1, 3), "due_this_week": (0, 3, 1, 3),
+                  "expiring": (1, 0, 1, 2), "overdue_actions": (1, 2, 1, 2),
+                  "overdue_referrals": (1, 4, 1, 2)}
+        for key, (title, columns) in titles.items():
+            card = TodayCard(key, title, columns)
+            card.open_requested.connect(self._open_item)
+            card.show_all_requested.connect(self.show_all)
+            self.cards[key] = card
+            grid.addWidget(card, *places[key])
+        for col in range(6):
             grid.setColumnStretch(col, 1)
-        layout.addLayout(grid)
+        grid.setRowStretch(0, 3)
+        grid.setRowStretch(1, 2)
+        layout.addLayout(grid, 1)
 
-        if services.can(Perm.AUDIT_READ):
-            hint = ("Use Audit to review who did what and to prove the log is intact, and "
-                    "Admin to manage users and roles.")
-        else:
-            hint = "Areas for your role appear on the left as they become available."
-        layout.addWidget(EmptyState(
-            "empty", "No daily list yet",
-            "Once contacts, civil orders and meeting actions are kept in Caseward, what falls "
-            f"due each day will be listed here. {hint}",
-        ), 1)
+        contacts = self.cards["overdue_contacts"]
+        self.log_button = QPushButton("&Log contact…")
+        self.log_button.setProperty("primary", True)
+        self.log_button.setToolTip("Record a contact with the selected nominal")
+        self.log_button.setVisible(self.can_log)
+        self.log_button.setEnabled(False)
+        self.log_button.clicked.connect(self.log_contact_current)
+        contacts.footer.addStretch(1)
+        contacts.footer.addWidget(self.log_button)
+        contacts.selection_changed.connect(self._update_buttons)
+        self.status = QLabel()
+        self.status.setObjectName("Hint")
+        layout.addWidget(self.status)
+        self.reload()
 
+    @property
+    def today(self) -> date:
+        return self._fixed_today or date.today()
 
-def _text(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    return label
+    @property
+    def busy(self) -> bool:
+        return self.loader.busy
+
+    def reload(self) -> None:
+        self.error.setVisible(False)
+        self.status.setText("Loading…")
+        today, lead = self.today, self.lead_days
+        self.loader.start(lambda: self.calendar.today_summary(today, lead), self._loaded)
+
+    def _loaded(self, summary: TodaySummary) -> None:
+        self.summary = summary
+        for lst in summary.lists():
+            self.cards[lst.key].load(lst, summary.today, summary.lead_days)
+        total = sum(lst.count for lst in summary.lists())
+        self.status.setText(
+            "Double-click an item (or select it and press Enter) to open its record. "
+            f"Lead time for expiry warnings: {summary.lead_days} days."
+            if total else "Nothing is overdue or due soon.")
+        self._update_buttons()
+
+    def _failed(self, text: str) -> None:
+        self.status.setText("")
+        self.error.setText(text)
+        self.error.setVisible(True)
+
+    def _update_buttons(self) -> None:
+        self.log_button.setEnabled(self.cards["overdue_contacts"].current_item() is not None)
+
+    def _open_item(self, item: DueItem) -> None:
+        self.open_record_requested.emit(item.kind, item.ref)
+
+    def _open_any(self, item: object) -> None:
+        if isinstance(item, DueItem):
+            self._open_item(item)
+
+    def log_contact_current(self) -> Any:
+        """Open the quick-add contact dialog for the selected overdue contact."""
+        item = self.cards["overdue_contacts"].current_item()
+        if item is None or not self.can_log:
+            return None
+        from ui.engagement.dialogs import LogContactDialog
+
+        dialog = LogContactDialog(self.services, item.ref, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(lambda _record: self.reload())
+        dialog.open()
+        return dialog
+
+    def show_all(self, key: str) -> TodayListDialog | None:
+        if self.summary is None:
+            return None
+        card = self.cards[key]
+        dialog = TodayListDialog(self.services, key, card.title.text(), self.summary, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open_requested.connect(self._open_any)
+        dialog.open()
+        return dialog
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        # Coming back to Today after work elsewhere: show the lists as they are now.
+        if self.summary is not None and not self.busy:
+            self.reload()

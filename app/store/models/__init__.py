@@ -51,6 +51,7 @@ from app.store.models.reconcile import (
     ReconciliationDecision,
     ReconciliationItem,
 )
+from app.store.models.retention import ErasedRecord, ReferralRetention, RetentionDecision
 
 # Raw DDL the ORM cannot express (FTS5 tables, triggers); the baseline migration replays it.
 EXTRA_DDL: list[str] = [NOMINAL_SEARCH_DDL]
@@ -74,6 +75,7 @@ __all__ = [
     "ContactPlan",
     "DuplicateDismissal",
     "DuplicatePair",
+    "ErasedRecord",
     "Nominal",
     "NominalAddress",
     "NominalAlias",
@@ -85,6 +87,8 @@ __all__ = [
     "ReconciliationDecision",
     "ReconciliationItem",
     "ReferenceData",
+    "ReferralRetention",
+    "RetentionDecision",
     "Revision",
     "Setting",
     "User",

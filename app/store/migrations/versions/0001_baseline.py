@@ -36,6 +36,16 @@ def upgrade() -> None:
     op.create_index("ix_audit_entry_category", "audit_entry", ["category", "at"], unique=False)
     op.create_index("ix_audit_entry_ref", "audit_entry", ["entity", "ref"], unique=False)
     op.create_table(
+        "erased_record",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("ref", sa.String(length=16), nullable=False),
+        sa.Column("record_type", sa.String(length=16), nullable=False),
+        sa.Column("erased_at", sa.DateTime(), nullable=False),
+        sa.Column("erased_by", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_erased_record")),
+        sa.UniqueConstraint("ref", name=op.f("uq_erased_record_ref")),
+    )
+    op.create_table(
         "institution",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -763,6 +773,37 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_table(
+        "retention_decision",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("record_type", sa.String(length=16), nullable=False),
+        sa.Column("record_id", sa.Integer(), nullable=False),
+        sa.Column("decision", sa.String(length=8), nullable=False),
+        sa.Column("decided_on", sa.Date(), nullable=False),
+        sa.Column("decided_at", sa.DateTime(), nullable=False),
+        sa.Column("decided_by", sa.String(length=64), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("next_review", sa.Date(), nullable=True),
+        sa.Column("group_no", sa.Integer(), nullable=False),
+        sa.Column("rule_text", sa.Text(), nullable=False),
+        sa.Column("table_version", sa.String(length=32), nullable=False),
+        sa.Column("erased_record_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["erased_record_id"],
+            ["erased_record.id"],
+            name=op.f("fk_retention_decision_erased_record_id_erased_record"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_retention_decision")),
+    )
+    op.create_index(
+        "ix_retention_decision_next", "retention_decision", ["next_review"], unique=False
+    )
+    op.create_index(
+        "ix_retention_decision_record",
+        "retention_decision",
+        ["record_type", "record_id", "id"],
+        unique=False,
+    )
+    op.create_table(
         "action_update",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("action_id", sa.Integer(), nullable=False),
@@ -1091,6 +1132,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_referral_note")),
     )
     op.create_index("ix_referral_note_referral", "referral_note", ["referral_id"], unique=False)
+    op.create_table(
+        "referral_retention",
+        sa.Column("referral_id", sa.Integer(), nullable=False),
+        sa.Column("group_no", sa.Integer(), nullable=False),
+        sa.Column("set_at", sa.DateTime(), nullable=False),
+        sa.Column("set_by", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["referral_id"],
+            ["referral.id"],
+            name=op.f("fk_referral_retention_referral_id_referral"),
+        ),
+        sa.PrimaryKeyConstraint("referral_id", name=op.f("pk_referral_retention")),
+    )
     op.create_table(
         "referral_review",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -1,0 +1,213 @@
+"""Screenshots of the nominal windows (list, record form and every tab, history, duplicates
+review, data quality) at 1366x768 and 1920x1080, plus the list window's memory and timings.
+
+Usage: .venv/bin/python scripts/screenshots_nominals.py VAULT USER [OUT_DIR]
+The vault must hold synthetic demo data (``caseward demo``); the passphrase comes from
+CASEWARD_PASSPHRASE. Writes PNGs and measurements.json to OUT_DIR (default
+/tmp/caseward-shots/). Uses a throw-away home folder and an in-memory keyring."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+HOME = Path(tempfile.mkdtemp(prefix="caseward-shots-home-"))
+os.environ["CASEWARD_HOME"] = str(HOME)
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from app.security.secrets import MemorySecretStore  # noqa: E402
+from ui import theme  # noqa: E402
+from ui.app import CasewardApp  # noqa: E402
+from ui.dialogs import RecordingDialogs  # noqa: E402
+
+SIZES = ((1366, 768), (1920, 1080))
+
+
+def rss_mb() -> float:
+    """Resident memory now (Linux /proc), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def wait_until(app: QApplication, cond: Callable[[], bool], timeout: float = 600.0) -> float:
+    started = time.monotonic()
+    while not cond():
+        if time.monotonic() - started > timeout:
+            raise TimeoutError("the window did not get there in time")
+        app.processEvents()
+        time.sleep(0.005)
+    app.processEvents()
+    return time.monotonic() - started
+
+
+def settle(app: QApplication, rounds: int = 6) -> None:
+    for _ in range(rounds):
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def main() -> int:
+    if len(sys.argv) < 3:
+        print(__doc__)
+        return 2
+    vault_path, user = Path(sys.argv[1]), sys.argv[2]
+    out = Path(sys.argv[3] if len(sys.argv) > 3 else "/tmp/caseward-shots")
+    out.mkdir(parents=True, exist_ok=True)
+    passphrase = os.environ.get("CASEWARD_PASSPHRASE", "")
+    app = QApplication(sys.argv[:1])
+    app.setOrganizationName("Caseward")
+    app.setApplicationName("Caseward")
+    theme.apply(app)
+    settings = QSettings(str(HOME / "settings.ini"), QSettings.Format.IniFormat)
+    dialogs = RecordingDialogs()
+    ctl = CasewardApp(MemorySecretStore(), vault_path=vault_path, settings=settings,
+                      dialogs=dialogs, idle_timeout_ms=3_600_000)
+    figures: dict[str, object] = {"rss_before_unlock_mb": round(rss_mb(), 1)}
+    ctl.start()
+    dialog = ctl.unlock_dialog
+    assert dialog is not None
+    dialog.user.setText(user)
+    dialog.passphrase.setText(passphrase)
+    dialog.unlock_button.click()
+    wait_until(app, lambda: ctl.services is not None and ctl.window.isVisible(), 120)
+    win = ctl.window
+    win.resize(*SIZES[0])
+    settle(app)
+    figures["rss_unlocked_mb"] = round(rss_mb(), 1)
+    saved: list[str] = []
+
+    def shot(name: str) -> None:
+        settle(app)
+        path = out / f"nominals-{name}.png"
+        win.grab().save(str(path))
+        saved.append(path.name)
+
+    # -- the list: time to the first page as the user sees it ---------------------------------
+    started = time.perf_counter()
+    area = win.show_area("nominals")
+    lst = area.list  # type: ignore[attr-defined]
+    wait_until(app, lambda: not lst.loading)
+    figures["list_open_to_first_page_ms"] = round((time.perf_counter() - started) * 1000)
+    figures["list_first_page_worker_ms"] = round(lst.first_page_ms)
+    figures["list_count_label"] = lst.count_label.text()
+    settle(app)
+    figures["rss_list_open_mb"] = round(rss_mb(), 1)
+    # A header click (sort by date of birth, SQL) and scrolling to the far end.
+    started = time.perf_counter()
+    lst.model.sort(2)
+    lst.model.record(0)
+    figures["sort_dob_first_page_ms"] = round((time.perf_counter() - started) * 1000)
+    started = time.perf_counter()
+    lst.table.scrollToBottom()
+    settle(app, 3)
+    figures["scroll_to_end_ms"] = round((time.perf_counter() - started) * 1000)
+    figures["rows_held_after_scroll"] = lst.model.cached_rows()
+    figures["rss_after_sort_and_scroll_mb"] = round(rss_mb(), 1)
+    lst.model.sort(1)
+    lst.table.scrollToTop()
+    lst.table.selectRow(0)
+
+    for w, h in SIZES:
+        win.resize(w, h)
+        lst.clear_filters()
+        wait_until(app, lambda: not lst.loading)
+        lst.table.selectRow(0)
+        shot(f"list-{w}x{h}")
+    # Search with another spelling of a common name.
+    win.resize(*SIZES[0])
+    started = time.perf_counter()
+    lst.search.setText("Muhamad Hussein")
+    lst.reload()
+    wait_until(app, lambda: not lst.loading)
+    figures["search_ms_in_window"] = round((time.perf_counter() - started) * 1000)
+    figures["search_count_label"] = lst.count_label.text()
+    shot("search-1366x768")
+    lst.status.setCurrentIndex(lst.status.findData("custody"))
+    wait_until(app, lambda: not lst.loading)
+    shot("search-filtered-1366x768")
+    lst.clear_filters()
+    wait_until(app, lambda: not lst.loading)
+
+    # -- the record form: every tab -------------------------------------------------------------
+    from app.services.duplicates import DuplicateService
+
+    pairs = DuplicateService(ctl.vault).pairs(0, 1) if ctl.vault else []
+    ref = lst.model.record(3).ref
+    for w, h in SIZES:
+        win.resize(w, h)
+        page = area.open_record(ref)  # type: ignore[attr-defined]
+        assert page is not None
+        titles = ["identity", "status", "sentence", "risk", "notes", "history"]
+        for i, title in enumerate(titles):
+            page.view.tabs.setCurrentIndex(i)
+            shot(f"form-{title}-{w}x{h}")
+        page.view.tabs.setCurrentIndex(2)
+        page.view.dates["dates.led"].line.setText("31/02/2031")
+        page.view.dates["dates.crd"].line.setText("01/01/1949")
+        shot(f"form-validation-{w}x{h}")
+        page.controller.load(page.controller.record)
+        page.request_back()
+    # A new record (blank): what Ctrl+N shows.
+    win.resize(*SIZES[0])
+    page = area.new_record()  # type: ignore[attr-defined]
+    page.view.pnc.setText("09/123456A")
+    shot("form-new-1366x768")
+    page.controller.load(None)
+    page.request_back()
+
+    # -- duplicates -------------------------------------------------------------------------
+    dup = win.show_area("duplicates")
+    wait_until(app, lambda: not dup.loading)  # type: ignore[attr-defined]
+    if not pairs:
+        started = time.perf_counter()
+        dup.scan()  # type: ignore[attr-defined]
+        settle(app)
+        shot("duplicates-scanning-1366x768")
+        wait_until(app, lambda: dup.scan_op is None, 900)  # type: ignore[attr-defined]
+        wait_until(app, lambda: not dup.loading)  # type: ignore[attr-defined]
+        figures["duplicate_scan_in_window_s"] = round(time.perf_counter() - started, 1)
+    for w, h in SIZES:
+        win.resize(w, h)
+        dup.table.selectRow(0)  # type: ignore[attr-defined]
+        shot(f"duplicates-{w}x{h}")
+
+    # -- data quality ------------------------------------------------------------------------
+    started = time.perf_counter()
+    dq = win.show_area("quality")
+    panel = dq.panel  # type: ignore[attr-defined]
+    wait_until(app, lambda: not panel.loading)
+    figures["quality_summary_s"] = round(time.perf_counter() - started, 1)
+    for w, h in SIZES:
+        win.resize(w, h)
+        panel.rule_table.selectRow(2)
+        shot(f"quality-{w}x{h}")
+    win.resize(*SIZES[0])
+    panel.record_table.selectRow(0)
+    row = panel.selected_record()
+    if row is not None:
+        dq.open_record(row.ref)  # type: ignore[attr-defined]
+        shot("quality-record-faults-1366x768")
+
+    figures["rss_end_mb"] = round(rss_mb(), 1)
+    figures["screenshots"] = saved
+    (out / "nominals-measurements.json").write_text(json.dumps(figures, indent=2))
+    print(json.dumps(figures, indent=2))
+    ctl.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
