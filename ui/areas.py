@@ -19,6 +19,7 @@ def install_standard_areas(window: MainWindow) -> None:
     from ui.nominals import install_nominal_areas
     from ui.prevent import install_prevent_areas
     from ui.reconcile import install_reconcile_area
+    from ui.retention import install_retention_area
     from ui.views.admin import AdminView
     from ui.views.audit import AuditView
     from ui.views.exports import ReturnsView
@@ -32,4 +33,5 @@ def install_standard_areas(window: MainWindow) -> None:
     install_prevent_areas(window)  # referrals 600 ... research 720
     window.add_area("returns", "Returns", "folder", ReturnsView, Perm.EXPORT, 800)
     window.add_area("audit", "Audit", "audit", AuditView, Perm.AUDIT_READ, 900)
+    install_retention_area(window)  # retention 920
     window.add_area("admin", "Admin", "admin", AdminView, Perm.USERS_MANAGE, 950)

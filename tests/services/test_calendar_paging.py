@@ -107,7 +107,8 @@ def test_built_in_queries_read_dates_through_indexes(coord: Vault) -> None:  # n
         assert len(arms) >= 15
         dialect = s.get_bind().dialect
         for arm in arms:
-            compiled = _ranged(arm, *RANGE, filters).compile(dialect=dialect)
+            compiled = _ranged(arm, *RANGE, filters).compile(
+                dialect=dialect, compile_kwargs={"render_postcompile": True})
             params = compiled.construct_params()
             values = tuple(
                 params[k].isoformat() if isinstance(params[k], date) else params[k]

@@ -76,8 +76,7 @@ def linked_nominal(vault: Vault, marker: str, *, created: date) -> dict[str, Any
     """A nominal carrying ``marker`` in every place its data lives (names, alias, notes, contact
     notes, pathway, order, notification, revisions), and linked from other records: a meeting
     agenda item, an action, correspondence, a referral subject, an intelligence entry."""
-    from app.domain.meetings import Direction
-    from app.domain.meetings import CorrespondenceInput
+    from app.domain.meetings import CorrespondenceInput, Direction
     from app.services.correspondence import CorrespondenceService
     from app.services.engagement import EngagementService
     from app.services.intelligence import IntelligenceService

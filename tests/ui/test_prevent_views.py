@@ -172,6 +172,12 @@ def test_dashboard_draws_real_charts_and_drills_down(services: Any, qtbot: Any) 
     assert sum(concern.bar_set.at(i) for i in range(concern.bar_set.count())) \
         == dash.dashboard.total
     assert dash.last_ms["total"] < 2000 and dash.last_ms["draw"] < 200
+    # One bar per month, even when months share a label (QtCharts merges equal names).
+    months = dash.charts["month"]
+    assert len(months.bars) == len(dash.dashboard.breakdowns["month"]) >= 12
+    assert months.bar_set is not None and months.bar_set.count() == len(months.bars)
+    axis = next(a for a in months.chart_.axes() if hasattr(a, "categories"))
+    assert len(axis.categories()) == len(months.bars)
     # A filter change redraws.
     before = dash.dashboard.total
     with qtbot.waitSignal(dash.drawn, timeout=15_000):

@@ -71,10 +71,11 @@ class NominalListView(QWidget):
         self.services = services
         self.service = services.get(NominalService)
         self.loading = False
-        self.first_page_ms = 0.0  # last count + first page, measured in the worker
+        self.first_page_ms = 0.0  # the last first page, measured in the worker
+        self.count_ms = 0.0  # the last count, measured in the worker
         self._seq = 0
         self._select_after: str | None = None
-        self.model = NominalTableModel(self._fetch, parent=self)
+        self.model = NominalTableModel(self._fetch, async_fetch=self._fetch_later, parent=self)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(28, 22, 28, 18)
@@ -219,9 +220,12 @@ class NominalListView(QWidget):
         except CasewardError:
             return []  # e.g. locked while scrolling: the window is being cleared anyway
 
+    def _fetch_later(self, read: Any, arrived: Any) -> None:
+        self.services.ops.start("nominals.page", lambda _ctx: read(), on_result=arrived)
+
     def reload(self, select_ref: str | None = None) -> None:
-        """Count and first page off the UI thread; the results replace the table's contents.
-        A newer request makes an older one's results be dropped."""
+        """First page, then (only when there may be more) the count, off the UI thread; the
+        results replace the table's contents. A newer request drops an older one's results."""
         self._timer.stop()
         flt = self.current_filter()
         key, descending = self.model.sort_key, self.model.descending
@@ -231,21 +235,39 @@ class NominalListView(QWidget):
         self._select_after = select_ref
         self.count_label.setText("Searching…" if flt.text else "Loading…")
 
-        def work() -> tuple[int, list[NominalRow], float]:
+        def work() -> tuple[list[NominalRow], float]:
             started = time.perf_counter()
-            total = self.service.count(flt)
-            rows = self.service.page(flt, key, descending, 0, FIRST_PAGE) if total else []
-            return total, rows, (time.perf_counter() - started) * 1000
+            rows = self.service.page(flt, key, descending, 0, FIRST_PAGE)
+            return rows, (time.perf_counter() - started) * 1000
+
+        def counted(result: Any) -> None:
+            if seq != self._seq:
+                return
+            total, ms = result
+            self.count_ms = ms
+            self.model.set_total(total)
+            self._show_count(flt, self.model.total)
+            self.loading = False
+            self.loaded.emit()
+
+        def count() -> tuple[int, float]:
+            started = time.perf_counter()
+            return self.service.count(flt), (time.perf_counter() - started) * 1000
 
         def done(result: Any) -> None:
             if seq != self._seq:
                 return
-            total, rows, ms = result
+            rows, ms = result
+            total = len(rows)
             self.first_page_ms = ms
             self.model.set_sort(key, descending)
             self.model.load(flt, total, rows)
-            self._show_count(flt, total)
-            self.loading = False
+            if total < FIRST_PAGE:  # all there is: no need to count
+                self._show_count(flt, total)
+                self.loading = False
+            else:
+                self.count_label.setText(f"{total:,}+ · counting…")
+                run(self.services, "nominals.count", count, counted, self, failed, bug)
             if total:
                 self.stack.setCurrentWidget(self.table)
                 row = self.model.row_of(self._select_after) if self._select_after else 0
@@ -255,7 +277,8 @@ class NominalListView(QWidget):
                 filtered = any((flt.text, flt.status, flt.nominal_manager, flt.risk_level,
                                 flt.force))
                 self.stack.setCurrentWidget(self.empty_match if filtered else self.empty_all)
-            self.loaded.emit()
+            if not self.loading:
+                self.loaded.emit()
 
         def failed(exc: CasewardError) -> None:
             if seq == self._seq:

@@ -36,6 +36,9 @@ PAGE_SIZE = 200
 MAX_PAGES = 12  # pages kept in memory: a few thousand rows whatever the vault's size
 
 PageFetch = Callable[[NominalFilter, SortKey, bool, int, int], list[NominalRow]]
+# Runs a fetch off the UI thread and hands its rows back to a callback in the UI thread.
+AsyncRunner = Callable[[Callable[[], list[NominalRow]], Callable[[list[NominalRow]], None]], None]
+PLACEHOLDER = "…"
 
 RISK_COLOURS = {"high": QColor("#b3261e"), "medium": QColor("#9a6700"),
                 "low": QColor("#1e7a46")}
@@ -102,6 +105,11 @@ class NominalTableModel(QAbstractTableModel):
     is held; a page is fetched when a row in it is first shown and the least recently used
     page is dropped. Sorting asks the service for a new order (SQL), never sorts here.
 
+    With an ``async_fetch`` runner, a page the view asks for is fetched off the UI thread
+    (its rows show "…" meanwhile), so dragging the scroll bar never freezes the window. A page
+    past the middle is read in the opposite order from the far end, which SQL's OFFSET makes
+    much cheaper than counting up from the start.
+
     ``load(filter, total, first_page)`` takes a count and first page fetched off the UI thread.
     A ``fetch`` that ignores filter and sort (a data-quality rule's records) works as well;
     pass ``sortable=False`` then."""
@@ -109,9 +117,13 @@ class NominalTableModel(QAbstractTableModel):
     COLUMNS = NOMINAL_COLUMNS
 
     def __init__(self, fetch: PageFetch, *, page_size: int = PAGE_SIZE,
-                 max_pages: int = MAX_PAGES, sortable: bool = True, parent: Any = None) -> None:
+                 max_pages: int = MAX_PAGES, sortable: bool = True,
+                 async_fetch: AsyncRunner | None = None, parent: Any = None) -> None:
         super().__init__(parent)
         self._fetch = fetch
+        self._async = async_fetch
+        self._pending: set[int] = set()
+        self._generation = 0
         self._page_size = page_size
         self._max_pages = max(max_pages, 2)
         self._pages: OrderedDict[int, list[NominalRow]] = OrderedDict()
@@ -127,13 +139,29 @@ class NominalTableModel(QAbstractTableModel):
         self.beginResetModel()
         self.filter = flt
         self.total = max(total, len(first_page))
-        self._pages.clear()
+        self._forget_pages()
         if first_page:
             self._pages[0] = list(first_page[:self._page_size])
         self.endResetModel()
 
     def clear(self) -> None:
         self.load(NominalFilter(), 0, [])
+
+    def set_total(self, total: int) -> None:
+        """The count arrived after the first page: grow (or shrink) the list to it."""
+        if total > self.total:
+            self.beginInsertRows(QModelIndex(), self.total, total - 1)
+            self.total = total
+            self.endInsertRows()
+        elif total < self.total:
+            self.beginRemoveRows(QModelIndex(), total, self.total - 1)
+            self.total = total
+            self.endRemoveRows()
+
+    def _forget_pages(self) -> None:
+        self._pages.clear()
+        self._pending.clear()
+        self._generation += 1  # pages on their way for the old order or filter are dropped
 
     def set_sort(self, key: SortKey, descending: bool) -> None:
         """Remember an order without fetching (before the first load)."""
@@ -151,7 +179,7 @@ class NominalTableModel(QAbstractTableModel):
         # Rows are fetched again, in the new order, as the view asks for them.
         self.beginResetModel()
         self.sort_key, self.descending = key, descending
-        self._pages.clear()
+        self._forget_pages()
         self.endResetModel()
 
     def sort_column(self) -> int:
@@ -160,18 +188,57 @@ class NominalTableModel(QAbstractTableModel):
                 return i
         return -1
 
+    def _reader(self, number: int) -> Callable[[], list[NominalRow]]:
+        """A function that fetches page ``number`` (safe to run on another thread)."""
+        fetch, flt, key, desc = self._fetch, self.filter, self.sort_key, self.descending
+        start, total, size = number * self._page_size, self.total, self._page_size
+        if self.sortable and total and start > total // 2:
+            end = min(start + size, total)
+
+            def from_the_end() -> list[NominalRow]:
+                rows = fetch(flt, key, not desc, total - end, end - start)
+                rows.reverse()
+                return rows
+
+            return from_the_end
+        return lambda: fetch(flt, key, desc, start, size)
+
+    def _keep(self, number: int, page: list[NominalRow]) -> None:
+        self.fetches += 1
+        self._pages[number] = page
+        while len(self._pages) > self._max_pages:
+            self._pages.popitem(last=False)
+
     def _page(self, number: int) -> list[NominalRow]:
         page = self._pages.get(number)
         if page is not None:
             self._pages.move_to_end(number)
             return page
-        page = self._fetch(self.filter, self.sort_key, self.descending,
-                           number * self._page_size, self._page_size)
-        self.fetches += 1
-        self._pages[number] = page
-        while len(self._pages) > self._max_pages:
-            self._pages.popitem(last=False)
+        page = self._reader(number)()
+        self._pending.discard(number)
+        self._keep(number, page)
         return page
+
+    def _request(self, number: int) -> None:
+        """Fetch a page in the background; its rows are announced when it arrives."""
+        assert self._async is not None
+        if number in self._pending:
+            return
+        self._pending.add(number)
+        generation = self._generation
+
+        def arrived(page: list[NominalRow]) -> None:
+            if generation != self._generation or number not in self._pending:
+                return
+            self._pending.discard(number)
+            self._keep(number, page)
+            first = number * self._page_size
+            last = min(first + self._page_size, self.total) - 1
+            if last >= first:
+                self.dataChanged.emit(self.index(first, 0),
+                                      self.index(last, len(self.COLUMNS) - 1))
+
+        self._async(self._reader(number), arrived)
 
     def record(self, row: int) -> NominalRow | None:
         if not 0 <= row < self.total:
@@ -213,6 +280,13 @@ class NominalTableModel(QAbstractTableModel):
         if role not in (DISPLAY, TOOLTIP, RECORD_ROLE, SORT_ROLE,
                         Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.AccessibleTextRole):
             return None
+        if not 0 <= index.row() < self.total:
+            return None
+        number = index.row() // self._page_size
+        if (self._async is not None and number not in self._pages
+                and role in (DISPLAY, Qt.ItemDataRole.ForegroundRole)):
+            self._request(number)
+            return PLACEHOLDER if role == DISPLAY and index.column() == 1 else None
         r = self.record(index.row())
         if r is None:
             return None

@@ -82,8 +82,14 @@ def month_labels(bars: list[Bar]) -> list[str]:
     out = []
     for i, b in enumerate(bars):
         text = date(int(b.key[:4]), int(b.key[5:7]), 1).strftime("%b")[0]
-        out.append(text if i % step == 0 else " " * (i + 1))
+        out.append(unique(text if i % step == 0 else "", i))
     return out
+
+
+def unique(label: str, index: int) -> str:
+    """QtCharts merges categories with the same name (two "J" months would become one bar):
+    trailing spaces, one more per bar, keep every name distinct and change nothing seen."""
+    return label + " " * (index + 1)
 
 
 class BarChartView(QChartView):
@@ -162,6 +168,8 @@ class BarChartView(QChartView):
             labels = [SHORT_AGE.get(b.label, b.label) for b in bars]
         else:
             labels = [b.label if len(b.label) <= 30 else b.label[:28] + "…" for b in bars]
+        labels = [unique(t, i) for i, t in enumerate(labels)] if self.dimension != "month" \
+            else labels
         categories.append(labels or [""])
         small = QFont()
         small.setPointSizeF(8)
