@@ -193,6 +193,7 @@ class ValueRules:
         return key if key in self.force_names else text
 
 
+@lru_cache(maxsize=262144)
 def _folded(text: str) -> str:
     return " ".join(fold(text).split())
 
@@ -269,14 +270,25 @@ def _clean_cro(value: str) -> str:
 _RUN_TOGETHER = re.compile(r"(\d{3,11})([A-Z])")
 
 
-@lru_cache(maxsize=65536)
+_STORED_PNC = re.compile(r"\d{4}/\d{7}[A-Z]")
+
+
+@lru_cache(maxsize=1)
+def _this_year() -> date:
+    return date.today()
+
+
+@lru_cache(maxsize=262144)
 def _pnc_keys(value: str) -> tuple[str, ...]:
     """Every YYYY/NNNNNNNL reading of a written PNC ID, usually exactly one.
 
     Written with neither slash nor leading zeros ("201017416G"), an ID can be read with a two-
     or a four-digit year; every reading is kept (the one whose check letter fits first), so
     that whichever one the other list holds is found."""
-    parsed = parse_pnc(value)
+    if _STORED_PNC.fullmatch(value):
+        return (value,)  # the vault's own normalised form: nothing to read
+    today = _this_year()
+    parsed = parse_pnc(value, today=today)
     cleaned = "".join(ch for ch in value.upper() if ch.isalnum())
     m = _RUN_TOGETHER.fullmatch(value.strip().upper())
     if parsed is not None and m is None:
@@ -284,7 +296,8 @@ def _pnc_keys(value: str) -> tuple[str, ...]:
     if m:
         digits, letter = m.groups()
         found = {p for n in (2, 4) if len(digits) - n in range(1, 8)
-                 for p in [parse_pnc(f"{digits[:n]}/{digits[n:]}{letter}")] if p is not None}
+                 for p in [parse_pnc(f"{digits[:n]}/{digits[n:]}{letter}", today=today)]
+                 if p is not None}
         if found:
             # Readings whose check letter fits first; the others still count, since a list
             # can hold an ID with a wrong letter (the data-quality check flags those).
@@ -300,6 +313,8 @@ def _pnc_key(value: str) -> str:
 
 
 def _same(name: str, theirs: object, ours: object, rules: ValueRules) -> bool:
+    if theirs == ours:
+        return True
     if name == "pnc" and isinstance(theirs, str) and isinstance(ours, str) \
             and theirs.strip() and ours.strip():
         return bool(set(_pnc_keys(theirs)) & set(_pnc_keys(ours)))
@@ -357,6 +372,8 @@ def _show(name: str, value: object) -> str:
 
 
 def _raw_text(value: object) -> str:
+    if type(value) is str:
+        return value
     return _show("", value)
 
 

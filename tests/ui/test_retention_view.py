@@ -115,9 +115,11 @@ def test_queue_model_contract_and_review_screen(vault: Vault, runner: Any, fake_
     view.table.selectRow(model.row_of(linked["ref"]))
     qtbot.waitUntil(lambda: view.current_ref() == linked["ref"])
     SHOTS.mkdir(parents=True, exist_ok=True)
+    qtbot.wait(50)  # new rows of the review screen are shown by a queued call
     view.grab().save(str(SHOTS / "retention_review.png"))
     view.table.selectRow(0)
     qtbot.waitUntil(lambda: view.current_ref() == model.record(0).ref)
+    qtbot.wait(50)
     view.grab().save(str(SHOTS / "retention_queue.png"))
     # Opening a record on the review screen is a consultation in the audit.
     with vault.read() as s:

@@ -98,6 +98,9 @@ class ComparisonPanel(QWidget):
         self.right_title = QLabel()
         self.right_title.setObjectName("CardTitle")
         self.right_title.setTextFormat(Qt.TextFormat.PlainText)
+        for title in (self.left_title, self.right_title):
+            title.setWordWrap(True)
+            title.setMinimumWidth(120)
         self.swap_button = QPushButton("S&wap sides")
         self.swap_button.setToolTip("Keep the right-hand record instead")
         head.addWidget(self.left_title, 1)

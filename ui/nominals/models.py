@@ -411,7 +411,7 @@ class HistoryTableModel(_ListModel):
 class DuplicatePairTableModel(_ListModel):
     """Candidate pairs from the last scan, best first."""
 
-    COLUMNS = ("Score", "Records", "Why they may be the same person")
+    COLUMNS = ("Score", "Records", "Reasons")
 
     def remove(self, a: str, b: str) -> None:
         for i, r in enumerate(self._rows):

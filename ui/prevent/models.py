@@ -163,7 +163,8 @@ class ReferralTableModel(_ListModel):
                 return QBrush(RISK_FOREGROUND)
             if col == self.STATUS_COLUMN and r.status in STATUS_COLOURS:
                 return QBrush(STATUS_COLOURS[r.status])
-        if role == Qt.ItemDataRole.FontRole and (r.immediate_risk or
+        # Bold only where it cannot push text out of its cell: the ref and the status.
+        if role == Qt.ItemDataRole.FontRole and ((r.immediate_risk and col == 0) or
                                                  (col == self.STATUS_COLUMN
                                                  and r.status == "overdue")):
             font = QFont()

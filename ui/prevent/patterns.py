@@ -82,14 +82,21 @@ def month_labels(bars: list[Bar]) -> list[str]:
     out = []
     for i, b in enumerate(bars):
         text = date(int(b.key[:4]), int(b.key[5:7]), 1).strftime("%b")[0]
-        out.append(unique(text if i % step == 0 else "", i))
-    return out
+        out.append(text if i % step == 0 else "")
+    return distinct(out)
 
 
-def unique(label: str, index: int) -> str:
+def distinct(labels: list[str]) -> list[str]:
     """QtCharts merges categories with the same name (two "J" months would become one bar):
-    trailing spaces, one more per bar, keep every name distinct and change nothing seen."""
-    return label + " " * (index + 1)
+    a repeated name gets trailing spaces, one more each time, which change nothing seen."""
+    seen: set[str] = set()
+    out = []
+    for text in labels:
+        while text in seen:
+            text += " "
+        seen.add(text)
+        out.append(text)
+    return out
 
 
 class BarChartView(QChartView):
@@ -168,8 +175,7 @@ class BarChartView(QChartView):
             labels = [SHORT_AGE.get(b.label, b.label) for b in bars]
         else:
             labels = [b.label if len(b.label) <= 30 else b.label[:28] + "…" for b in bars]
-        labels = [unique(t, i) for i, t in enumerate(labels)] if self.dimension != "month" \
-            else labels
+        labels = distinct(labels)
         categories.append(labels or [""])
         small = QFont()
         small.setPointSizeF(8)

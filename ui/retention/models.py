@@ -30,7 +30,8 @@ def uk_date(d: date | None) -> str:
 class RetentionQueueTableModel(QAbstractTableModel):
     """Records due or overdue for review, earliest first (the order the service gives)."""
 
-    COLUMNS = ("Due", "Status", "Reference", "Type", "Group", "Record", "Last review")
+    # The type is in the reference (NM- nominal, PR- referral) and in the Type filter.
+    COLUMNS = ("Due", "Status", "Reference", "Group", "Record", "Last review")
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -112,13 +113,12 @@ class RetentionQueueTableModel(QAbstractTableModel):
                 uk_date(r.due),
                 "Overdue" if r.overdue else "Due",
                 r.ref,
-                "Nominal" if r.record_type == "nominal" else "Referral",
                 f"Group {r.group}",
                 r.title,
                 uk_date(r.last_review) or "Never",
             )[column]
         if role == SORT_ROLE:
-            return (r.due.toordinal(), int(r.overdue), r.ref, r.record_type, r.group, r.title,
+            return (r.due.toordinal(), int(r.overdue), r.ref, r.group, r.title,
                     r.last_review.toordinal() if r.last_review else 0)[column]
         if role == Qt.ItemDataRole.ForegroundRole and column in (0, 1) and r.overdue:
             return OVERDUE

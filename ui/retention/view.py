@@ -78,7 +78,16 @@ class ReviewPanel(QWidget):
         self.summary.setVerticalSpacing(4)
         summary_layout.addLayout(self.summary)
         summary_layout.addStretch(1)
-        cols.addWidget(summary_card, 3)
+        left = QVBoxLayout()
+        left.setSpacing(10)
+        left.addWidget(summary_card, 1)
+        history_card, history_layout = card("Earlier decisions")
+        self.history = QLabel()
+        self.history.setWordWrap(True)
+        self.history.setTextFormat(Qt.TextFormat.PlainText)
+        history_layout.addWidget(self.history)
+        left.addWidget(history_card)
+        cols.addLayout(left, 3)
         side = QVBoxLayout()
         side.setSpacing(10)
         activity_card, activity_layout = card("Last activity")
@@ -88,17 +97,10 @@ class ReviewPanel(QWidget):
         activity_layout.addWidget(self.activity)
         side.addWidget(activity_card)
         links_card, links_layout = card("Linked records")
-        self.links = QLabel()
-        self.links.setWordWrap(True)
+        self.links = QLabel()  # one short line per kind: no wrapping, so never squeezed
         self.links.setTextFormat(Qt.TextFormat.PlainText)
         links_layout.addWidget(self.links)
         side.addWidget(links_card)
-        history_card, history_layout = card("Earlier decisions")
-        self.history = QLabel()
-        self.history.setWordWrap(True)
-        self.history.setTextFormat(Qt.TextFormat.PlainText)
-        history_layout.addWidget(self.history)
-        side.addWidget(history_card)
         side.addStretch(1)
         cols.addLayout(side, 2)
         scroll.setWidget(body)
@@ -249,15 +251,20 @@ class RetentionView(QWidget):
         self.table.setAccessibleName("Review queue")
         header = self.table.horizontalHeader()
         header.setStretchLastSection(False)
-        for column, width in enumerate((84, 66, 86, 66, 62, 180, 84)):
+        # Widths from the font, not from the rows (no resize-to-contents on a paged table).
+        fm, bold = self.table.fontMetrics(), header.fontMetrics()
+        samples = ("00/00/0000", "Overdue", "NM-000000", "Group 0", "", "Never")
+        for column, sample in enumerate(samples):
+            width = max(bold.horizontalAdvance(RetentionQueueTableModel.COLUMNS[column]) + 30,
+                        fm.horizontalAdvance(sample) + 18)
             self.table.setColumnWidth(column, width)
-        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         split.addWidget(self.table)
         self.panel = ReviewPanel()
         split.addWidget(self.panel)
         split.setStretchFactor(0, 5)
         split.setStretchFactor(1, 6)
-        split.setSizes([560, 640])
+        split.setSizes([660, 670])
         layout.addWidget(split, 1)
 
         self.panel.retain_button.clicked.connect(self.retain_current)
@@ -287,18 +294,15 @@ class RetentionView(QWidget):
         """Reload the queue and make ``row`` (clamped) the current record."""
         flt = self.filter()
         try:
-            self.model.load(lambda: self.service.count(flt, today=self.today),
-                            lambda offset, limit: self.service.page(flt, offset, limit,
-                                                                    today=self.today))
+            # One computation of the queue per reload; the model pages through it.
+            due = self.service.due(flt, today=self.today)
         except CasewardError as exc:
             self._fail(exc)
             return
+        self.model.load(lambda: len(due), lambda offset, limit: due[offset:offset + limit])
         total = self.model.total
-        overdue = sum(1 for r in range(self.model.rowCount()) if self.model.record(r)
-                      and self.model.record(r).overdue)  # type: ignore[union-attr]
-        self.count_label.setText(
-            f"{total} due" + (f", {overdue} overdue" if overdue else "")
-            + (" (first shown)" if self.model.canFetchMore() else ""))
+        overdue = sum(1 for r in due if r.overdue)
+        self.count_label.setText(f"{total} due" + (f", {overdue} overdue" if overdue else ""))
         if total == 0:
             self._show_row(-1)
             return
