@@ -642,8 +642,12 @@ class _Matcher:
             for key in cros:
                 if key:
                     self.by_cro[key].append(i)
-        self._prepared: list[_Prepared] | None = None
-        self._blocks: dict[str, list[int]] | None = None
+        self._prepared: dict[int, _Prepared] = {}
+        self._blocks: dict[str, list[int]] = {}
+        # Records an identifier already placed, by name and date of birth: a second national
+        # row for one of them (the hub holding a person twice) is found without blocking the
+        # whole regional list again.
+        self._placed: dict[tuple[str, str, date | None], list[int]] = defaultdict(list)
 
     # -- identifiers -------------------------------------------------------------------------
     def by_identifier(self, row: NationalRow) -> dict[int, str]:
@@ -659,39 +663,48 @@ class _Matcher:
         return hits
 
     # -- name and date of birth ----------------------------------------------------------------
-    def _index(self) -> tuple[list[_Prepared], dict[str, list[int]]]:
-        if self._prepared is None or self._blocks is None:
-            prepared: list[_Prepared] = []
-            blocks: dict[str, list[int]] = defaultdict(list)
-            for i, r in enumerate(self.regional):
-                if i % 5000 == 0:
-                    _check(self.cancelled)
-                p = _prepare(r.key(), self.today)
-                prepared.append(p)
-                for key in _keys(p):
-                    blocks[key].append(i)
-            self._prepared, self._blocks = prepared, dict(blocks)
-        return self._prepared, self._blocks
+    def _one(self, i: int) -> _Prepared:
+        found = self._prepared.get(i)
+        if found is None:
+            found = self._prepared[i] = _prepare(self.regional[i].key(), self.today)
+        return found
+
+    def index(self, pool: Iterable[int], placed: Iterable[int]) -> None:
+        """Block the records no identifier placed (the duplicate detector's keys)."""
+        blocks: dict[str, list[int]] = defaultdict(list)
+        for n, i in enumerate(pool):
+            if n % 5000 == 0:
+                _check(self.cancelled)
+            for key in _keys(self._one(i)):
+                blocks[key].append(i)
+        self._blocks = dict(blocks)
+        for i in placed:
+            v = self.regional[i].values
+            surname, forenames = _folded(v["surname"] or ""), _folded(v["forenames"] or "")
+            self._placed[(surname, forenames, v["dob"])].append(i)
+            self._placed[(forenames, surname, v["dob"])].append(i)
 
     def candidates(self, row: NationalRow, index: int) -> list[tuple[int, float, tuple[str, ...]]]:
         """Regional records sharing a blocking key that score as plausible, best first."""
-        prepared, blocks = self._index()
         full = _prepare(_person(row, index, True), self.today)
         plain: _Prepared | None = None
         seen: set[int] = set()
         for key in _keys(full):
-            members = blocks.get(key)
+            members = self._blocks.get(key)
             if members and len(members) <= MAX_CANDIDATE_BLOCK:
                 seen.update(members)
+        seen.update(self._placed.get(
+            (_folded(row.surname), _folded(row.forenames or ""), row.dob), ()))
         found: list[tuple[int, float, tuple[str, ...]]] = []
         for i in sorted(seen):
-            match = _score(full, prepared[i], POSSIBLE_THRESHOLD)
+            other = self._one(i)
+            match = _score(full, other, POSSIBLE_THRESHOLD)
             if match is None and (full.pnc is not None or full.cro is not None):
                 if plain is None:
                     plain = _prepare(_person(row, index, False), self.today)
-                rescue = _score(plain, prepared[i], NAME_DOB_RESCUE)
+                rescue = _score(plain, other, NAME_DOB_RESCUE)
                 if rescue is not None:
-                    match = _score(full, prepared[i])
+                    match = _score(full, other)
             if match is not None:
                 found.append((i, match.score, tuple(match.reasons)))
         found.sort(key=lambda c: (-c[1], self.regional[c[0]].ref))
@@ -738,6 +751,9 @@ class _Matcher:
             proposals.append(_Proposal(ONLY_NATIONAL))  # decided in the second pass
         # Second pass: name and date of birth for the rows no identifier placed.
         claimed = Counter(p.regional for p in proposals if p.kind == MATCHED)
+        if any(p.kind == ONLY_NATIONAL for p in proposals):
+            self.index((i for i in range(len(self.regional)) if not claimed[i]),
+                       (i for i in claimed if i is not None))
         for n, (row, p) in enumerate(zip(rows, proposals, strict=True)):
             if p.kind != ONLY_NATIONAL:
                 continue
@@ -752,7 +768,9 @@ class _Matcher:
                 proposals[n] = _Proposal(MATCHED, best, "name and date of birth")
                 claimed[best] += 1
             else:
-                proposals[n] = _Proposal(POSSIBLE, candidates=found)
+                proposals[n] = _Proposal(POSSIBLE, candidates=[
+                    (i, score, (*reasons, "this record already matches another national row")
+                     if claimed[i] else reasons) for i, score, reasons in found])
         # A regional record matched by two rows: the national list holds the person twice.
         by_regional: dict[int, list[int]] = defaultdict(list)
         for n, p in enumerate(proposals):
@@ -767,11 +785,6 @@ class _Matcher:
                 proposals[n] = _Proposal(POSSIBLE, candidates=[
                     (i, 1.0, (f"same {proposals[n].how}", reason))])
         return proposals
-
-    def _one(self, i: int) -> _Prepared:
-        if self._prepared is not None:
-            return self._prepared[i]
-        return _prepare(self.regional[i].key(), self.today)
 
     def _score_each(self, row: NationalRow, index: int, regional: Sequence[int]
                     ) -> list[tuple[int, float, tuple[str, ...]]]:

@@ -1,0 +1,838 @@
+"""The Meetings area: the list of meetings and the meeting editor (details, attendees, agenda
+with suggested nominals and carried actions, minutes per item, actions raised, the pack)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelection, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.errors import CasewardError
+from app.domain.meetings import (
+    ActionInput,
+    AttendeeInput,
+    MeetingInput,
+    MeetingLists,
+    MeetingStatus,
+    NominalPick,
+)
+from app.domain.roles import Perm
+from app.services.meetings import AgendaItemInfo, MeetingDetail, MeetingService, Suggestion
+from app.services.pack_pdf import PackService
+from ui.meetings.models import (
+    ActionsTableModel,
+    AgendaTableModel,
+    MeetingsTableModel,
+    ObjectRole,
+    SortRole,
+    agenda_note,
+    agenda_title,
+)
+from ui.ops import OpContext, Operation
+from ui.prevent.common import (
+    code_combo,
+    combo_code,
+    date_edit,
+    datetime_edit,
+    guarded,
+    py_date,
+    py_datetime,
+    qdate,
+    set_combo_code,
+)
+from ui.services import Services
+from ui.views.exports import recent_recipients, remember_recipient, removable_media
+from ui.widgets import heading
+
+Today = Callable[[], date]
+
+
+def table_view(model: QSortFilterProxyModel | None, name: str) -> QTableView:
+    view = QTableView()
+    view.setAccessibleName(name)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.verticalHeader().hide()
+    view.setWordWrap(False)
+    view.horizontalHeader().setHighlightSections(False)
+    if model is not None:
+        view.setModel(model)
+        view.setSortingEnabled(True)
+    return view
+
+
+def sorted_proxy(source: object) -> QSortFilterProxyModel:
+    proxy = QSortFilterProxyModel()
+    proxy.setSourceModel(source)  # type: ignore[arg-type]
+    proxy.setSortRole(SortRole)
+    return proxy
+
+
+def selected_record(view: QTableView) -> object | None:
+    """The record of the selected row, read through the object role (never by row number)."""
+    rows = view.selectionModel().selectedRows() if view.selectionModel() else []
+    return rows[0].data(ObjectRole) if rows else None
+
+
+def parse_attendees(text: str) -> list[AttendeeInput]:
+    """One attendee a line: "Name; Agency; Role" (agency and role optional)."""
+    out: list[AttendeeInput] = []
+    for line in text.splitlines():
+        parts = [p.strip() for p in line.split(";")]
+        if parts and parts[0]:
+            out.append(AttendeeInput(parts[0], parts[1] if len(parts) > 1 else "",
+                                     parts[2] if len(parts) > 2 else ""))
+    return out
+
+
+class SuggestDialog(QDialog):
+    """Nominals worth discussing, each with its reasons; tick those to put on the agenda."""
+
+    def __init__(self, suggestions: list[Suggestion], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Suggested nominals")
+        self.setMinimumSize(640, 420)
+        self.suggestions = suggestions
+        self.list = QListWidget()
+        self.list.setAccessibleName("Suggested nominals")
+        self.list.setWordWrap(True)
+        for s in suggestions:
+            item = QListWidgetItem(f"{s.ref}  {s.name}\n    {s.reason_text}")
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            item.setData(ObjectRole, s)
+            self.list.addItem(item)
+        empty = QLabel("No nominal needs discussing: no overdue contacts, ending orders, new "
+                       "nominals or data-quality faults." if not suggestions else
+                       "Tick the nominals to put on the agenda for discussion.")
+        empty.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&Add to agenda")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(empty)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(buttons)
+
+    def check_all(self, checked: bool = True) -> None:
+        state = Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
+        for i in range(self.list.count()):
+            self.list.item(i).setCheckState(state)
+
+    def picks(self) -> list[NominalPick]:
+        out = []
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            if item.checkState() == Qt.CheckState.Checked:
+                s: Suggestion = item.data(ObjectRole)
+                out.append(NominalPick(s.ref, s.reason_text[:500]))
+        return out
+
+
+class ActionDialog(QDialog):
+    """Raise an action: what, who, by when, about which nominal."""
+
+    def __init__(self, nominals: list[str], today: date, owners: list[str],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New action")
+        self.setMinimumWidth(480)
+        self.text = QPlainTextEdit()
+        self.text.setAccessibleName("Action")
+        self.text.setTabChangesFocus(True)
+        self.text.setFixedHeight(70)
+        self.owner = QComboBox()
+        self.owner.setEditable(True)
+        self.owner.setAccessibleName("Owner")
+        self.owner.addItems(owners)
+        self.owner.setCurrentText("")
+        self.due = date_edit(today + timedelta(days=14), name="Due date")
+        self.due.setMaximumDate(qdate(date(2100, 12, 31)))
+        self.due.setMinimumDate(qdate(date(2000, 1, 1)))
+        self.nominal = QComboBox()
+        self.nominal.setEditable(True)
+        self.nominal.setAccessibleName("Nominal")
+        self.nominal.addItem("")
+        self.nominal.addItems(nominals)
+        self.problem = QLabel()
+        self.problem.setObjectName("FieldError")
+        self.problem.hide()
+        form = QFormLayout()
+        form.addRow("&Action", self.text)
+        form.addRow("&Owner", self.owner)
+        form.addRow("&Due", self.due)
+        form.addRow("&Nominal", self.nominal)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._check)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.problem)
+        layout.addWidget(buttons)
+
+    def _check(self) -> None:
+        if not self.text.toPlainText().strip() or not self.owner.currentText().strip():
+            self.problem.setText("Say what the action is and who owns it.")
+            self.problem.show()
+            return
+        self.accept()
+
+    def action_input(self, meeting_id: int | None) -> ActionInput:
+        return ActionInput(self.text.toPlainText().strip(), self.owner.currentText().strip(),
+                           py_date(self.due.date()),
+                           self.nominal.currentText().strip() or None, meeting_id)
+
+
+class _Sink:
+    """Bridges the pack's progress sink to the background operation (progress, Cancel)."""
+
+    def __init__(self, ctx: OpContext) -> None:
+        self._ctx = ctx
+
+    def progress(self, done: int, total: int | None) -> None:
+        if not self._ctx.cancelled:
+            self._ctx.progress(done, total or 0)
+
+    def is_cancelled(self) -> bool:
+        return self._ctx.cancelled
+
+
+class PackDialog(QDialog):
+    """Build the meeting pack: recipient, justification and destination; written off the UI
+    thread with progress; shows the SHA-256 when done. The pack is audited as a disclosure."""
+
+    finished_pack = Signal(object)
+
+    def __init__(self, services: Services, detail: MeetingDetail, today: date,
+                 parent: QWidget | None = None, *, media: list[Path] | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.detail = detail
+        self.today = today
+        self.op: Operation | None = None
+        self.result_path: Path | None = None
+        self.sha256 = ""
+        self.setWindowTitle(f"Meeting pack — {detail.ref}")
+        self.setMinimumWidth(600)
+        self.recipient = QComboBox()
+        self.recipient.setEditable(True)
+        self.recipient.setAccessibleName("Recipient")
+        self.recipient.addItems(recent_recipients(services.prefs.settings))
+        self.recipient.setCurrentText("")
+        self.justification = QPlainTextEdit()
+        self.justification.setAccessibleName("Justification")
+        self.justification.setTabChangesFocus(True)
+        self.justification.setFixedHeight(64)
+        self.justification.setPlaceholderText("Why it is disclosed; kept in the audit log")
+        self.folder = QComboBox()
+        self.folder.setEditable(True)
+        self.folder.setAccessibleName("Destination folder")
+        for m in (media if media is not None else removable_media()):
+            self.folder.addItem(str(m))
+        self.folder.addItem(str(Path.home()))
+        self.name = QLineEdit(f"pack-{detail.ref}-{detail.row.starts_at:%Y%m%d}.pdf")
+        self.name.setAccessibleName("File name")
+        self.problem = QLabel()
+        self.problem.setObjectName("FieldError")
+        self.problem.setWordWrap(True)
+        self.problem.hide()
+        self.progress = QProgressBar()
+        self.progress.hide()
+        self.outcome = QLabel()
+        self.outcome.setWordWrap(True)
+        self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.outcome.hide()
+        form = QFormLayout()
+        form.addRow("&Recipient", self.recipient)
+        form.addRow("&Justification", self.justification)
+        form.addRow("&Destination", self.folder)
+        form.addRow("File &name", self.name)
+        hint = QLabel(f"Marked {services.marking} on every page; a .sha256 file is written "
+                      "beside it and the disclosure is recorded in the audit log.")
+        hint.setWordWrap(True)
+        hint.setObjectName("Hint")
+        self.buttons = QDialogButtonBox()
+        self.build_button = self.buttons.addButton("&Build pack",
+                                                   QDialogButtonBox.ButtonRole.AcceptRole)
+        self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self.close_button.hide()
+        self.build_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self._cancel)
+        self.close_button.clicked.connect(self.accept)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(hint)
+        layout.addWidget(self.problem)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.outcome)
+        layout.addStretch(1)
+        layout.addWidget(self.buttons)
+
+    def target(self) -> Path:
+        return Path(self.folder.currentText().strip()).expanduser() / self.name.text().strip()
+
+    def _fail(self, text: str) -> None:
+        self.problem.setText(text)
+        self.problem.show()
+
+    def start(self) -> Operation | None:
+        self.problem.hide()
+        recipient = self.recipient.currentText().strip()
+        justification = self.justification.toPlainText().strip()
+        name = self.name.text().strip()
+        if not recipient:
+            self._fail("Say who will receive the pack (the recipient is required).")
+            self.recipient.setFocus()
+            return None
+        if not justification:
+            self._fail("Say why the pack is disclosed (the justification is required).")
+            self.justification.setFocus()
+            return None
+        if not name or "/" in name:
+            self._fail("Give the pack a file name.")
+            self.name.setFocus()
+            return None
+        target = self.target()
+        if not target.parent.is_dir():
+            self._fail("The destination folder does not exist (is the media connected?).")
+            return None
+        if target.exists() and not self.services.dialogs.confirm(
+                self, "Replace the file?", f"{target.name} already exists. Replace it?",
+                "Replace"):
+            return None
+        if target.exists():
+            target.unlink()
+            target.with_name(target.name + ".sha256").unlink(missing_ok=True)
+        packs, key, today = self.services.get(PackService), self.detail.id, self.today
+
+        def work(ctx: OpContext) -> object:
+            return packs.export_pack(key, target, recipient=recipient,
+                                     justification=justification, today=today,
+                                     progress=_Sink(ctx))
+
+        self._busy(True)
+        self.op = self.services.ops.start(
+            "pack", work, on_result=lambda r: self._done(r, recipient), on_error=self._error,
+            on_bug=self._error, on_progress=self._progress)
+        return self.op
+
+    def _busy(self, busy: bool) -> None:
+        for w in (self.recipient, self.justification, self.folder, self.name,
+                  self.build_button):
+            w.setEnabled(not busy)
+        self.progress.setVisible(busy)
+        self.progress.setRange(0, 0)
+
+    def _progress(self, done: int, total: int) -> None:
+        if total > 0:
+            self.progress.setRange(0, total)
+            self.progress.setValue(min(done, total))
+
+    def _done(self, result: object, recipient: str) -> None:
+        self.op = None
+        path: Path = getattr(result, "path")  # noqa: B009 - ExportResult
+        self.result_path = path
+        self.sha256 = str(getattr(result, "sha256"))  # noqa: B009
+        remember_recipient(self.services.prefs.settings, recipient)
+        self.progress.hide()
+        self.outcome.setText(f"Written: {path.name} ({getattr(result, 'size', 0):,} bytes).\n"
+                             f"SHA-256: {self.sha256}\nThe disclosure is recorded in the "
+                             "audit log.")
+        self.outcome.show()
+        self.build_button.hide()
+        self.cancel_button.hide()
+        self.close_button.show()
+        self.finished_pack.emit(path)
+
+    def _error(self, exc: CasewardError | str) -> None:
+        self.op = None
+        self._busy(False)
+        self._fail(str(exc))
+
+    def _cancel(self) -> None:
+        if self.op is not None:
+            self.op.cancel()
+            self.op = None
+            self._busy(False)
+            self._fail("Pack cancelled; nothing was written.")
+            return
+        self.reject()
+
+
+class MeetingEditor(QWidget):
+    """One meeting: details and attendees, agenda with minutes per item, actions raised."""
+
+    saved = Signal(object)
+
+    def __init__(self, services: Services, lists: MeetingLists, today: Today,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.meetings = services.get(MeetingService)
+        self.today = today
+        self.detail: MeetingDetail | None = None
+        self.suggest_dialog: SuggestDialog | None = None
+        self.action_dialog: ActionDialog | None = None
+        self.pack_dialog: PackDialog | None = None
+        writable = services.can(Perm.MEETING_WRITE)
+
+        self.title = QLabel("New meeting")
+        self.title.setObjectName("CardTitle")
+        self.kind = code_combo([(t.code, t.label) for t in lists.meeting_types.values()],
+                               name="Meeting type")
+        self.when = datetime_edit(datetime.combine(today(), datetime.min.time()).replace(
+            hour=10), name="Date and time")
+        self.chair = QLineEdit()
+        self.chair.setAccessibleName("Chair")
+        self.location = QLineEdit()
+        self.location.setAccessibleName("Location")
+        self.status = code_combo([(s.value, s.value.capitalize()) for s in MeetingStatus],
+                                 name="Status")
+        self.attendees = QPlainTextEdit()
+        self.attendees.setAccessibleName("Attendees")
+        self.attendees.setTabChangesFocus(True)
+        self.attendees.setPlaceholderText("One a line: Name; Agency; Role")
+        self.attendees.setFixedHeight(84)
+        self.problem = QLabel()
+        self.problem.setObjectName("FieldError")
+        self.problem.setWordWrap(True)
+        self.problem.hide()
+        self.save_button = QPushButton("&Save meeting")
+        self.save_button.clicked.connect(self.save)
+        self.pack_button = QPushButton("Build &pack…")
+        self.pack_button.clicked.connect(self.open_pack)
+
+        grid = QGridLayout()
+        grid.addWidget(QLabel("&Type"), 0, 0)
+        grid.addWidget(self.kind, 0, 1)
+        grid.addWidget(QLabel("&When"), 1, 0)
+        grid.addWidget(self.when, 1, 1)
+        grid.addWidget(QLabel("C&hair"), 2, 0)
+        grid.addWidget(self.chair, 2, 1)
+        grid.addWidget(QLabel("&Location"), 3, 0)
+        grid.addWidget(self.location, 3, 1)
+        grid.addWidget(QLabel("Stat&us"), 4, 0)
+        grid.addWidget(self.status, 4, 1)
+        grid.addWidget(QLabel("&Attendees"), 0, 2)
+        grid.addWidget(self.attendees, 1, 2, 4, 1)
+        for row, w in enumerate((self.kind, self.when, self.chair, self.location, self.status)):
+            label = grid.itemAtPosition(row, 0).widget()
+            if isinstance(label, QLabel):
+                label.setBuddy(w)
+        first = grid.itemAtPosition(0, 2).widget()
+        if isinstance(first, QLabel):
+            first.setBuddy(self.attendees)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(2, 1)
+
+        # Agenda and minutes.
+        self.agenda_model = AgendaTableModel()
+        self.agenda = table_view(None, "Agenda")
+        self.agenda.setModel(self.agenda_model)
+        header = self.agenda.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.agenda.selectionModel().selectionChanged.connect(self._on_item)
+        self.add_nominal_button = QPushButton("Add &nominal…")
+        self.add_nominal_button.clicked.connect(self.ask_nominal)
+        self.suggest_button = QPushButton("Su&ggest…")
+        self.suggest_button.setToolTip("Nominals with overdue contacts, ending orders, new "
+                                       "records or data-quality faults")
+        self.suggest_button.clicked.connect(self.open_suggestions)
+        self.add_item_button = QPushButton("Other &business…")
+        self.add_item_button.clicked.connect(self.ask_item)
+        self.remove_item_button = QPushButton("&Remove item")
+        self.remove_item_button.clicked.connect(self.remove_item)
+        agenda_buttons = QHBoxLayout()
+        for b in (self.add_nominal_button, self.suggest_button, self.add_item_button,
+                  self.remove_item_button):
+            agenda_buttons.addWidget(b)
+        agenda_buttons.addStretch(1)
+
+        self.item_label = QLabel("Choose an agenda item to minute it.")
+        self.item_label.setWordWrap(True)
+        self.minutes = QPlainTextEdit()
+        self.minutes.setAccessibleName("Minutes")
+        self.minutes.setTabChangesFocus(True)
+        self.minutes.setPlaceholderText("Minutes of this item")
+        self.decisions = QPlainTextEdit()
+        self.decisions.setAccessibleName("Decisions")
+        self.decisions.setTabChangesFocus(True)
+        self.decisions.setPlaceholderText("Decisions")
+        self.save_minutes_button = QPushButton("Save &minutes")
+        self.save_minutes_button.clicked.connect(self.save_minutes)
+        minutes_box = QWidget()
+        mlay = QVBoxLayout(minutes_box)
+        mlay.setContentsMargins(0, 0, 0, 0)
+        mlay.addWidget(self.item_label)
+        mlay.addWidget(self.minutes, 2)
+        mlay.addWidget(self.decisions, 1)
+        mlay.addWidget(self.save_minutes_button, 0, Qt.AlignmentFlag.AlignRight)
+        agenda_box = QWidget()
+        alay = QVBoxLayout(agenda_box)
+        alay.setContentsMargins(0, 0, 0, 0)
+        alay.addWidget(self.agenda, 1)
+        alay.addLayout(agenda_buttons)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(agenda_box)
+        split.addWidget(minutes_box)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+
+        # Actions raised at this meeting.
+        self.actions_model = ActionsTableModel()
+        self.actions = table_view(None, "Actions raised")
+        self.actions.setModel(self.actions_model)
+        self.actions.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
+        self.actions.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.add_action_button = QPushButton("New &action…")
+        self.add_action_button.clicked.connect(self.open_action)
+        actions_box = QWidget()
+        aclay = QVBoxLayout(actions_box)
+        aclay.addWidget(self.actions, 1)
+        aclay.addWidget(self.add_action_button, 0, Qt.AlignmentFlag.AlignLeft)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(split, "Agenda and minutes")
+        self.tabs.addTab(actions_box, "Actions raised")
+
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.save_button)
+        top.addWidget(self.pack_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addLayout(grid)
+        layout.addWidget(self.problem)
+        layout.addWidget(self.tabs, 1)
+        for w in (self.save_button, self.add_nominal_button, self.suggest_button,
+                  self.add_item_button, self.remove_item_button, self.save_minutes_button,
+                  self.add_action_button):
+            w.setEnabled(writable)
+        self.writable = writable
+        self.clear()
+
+    # -- loading -------------------------------------------------------------------------
+    def clear(self) -> None:
+        """Ready for a new meeting."""
+        self.detail = None
+        self.title.setText("New meeting")
+        self.kind.setEnabled(True)
+        self.chair.clear()
+        self.location.clear()
+        self.attendees.clear()
+        set_combo_code(self.status, MeetingStatus.PLANNED.value)
+        self.agenda_model.set_rows([])
+        self.actions_model.set_rows([])
+        self._set_record_buttons(False)
+        self.problem.hide()
+
+    def _set_record_buttons(self, on: bool) -> None:
+        for w in (self.add_nominal_button, self.suggest_button, self.add_item_button,
+                  self.remove_item_button, self.save_minutes_button, self.add_action_button):
+            w.setEnabled(on and self.writable)
+        self.pack_button.setEnabled(on and self.services.can(Perm.EXPORT))
+        self.status.setEnabled(on)
+
+    def load(self, detail: MeetingDetail) -> None:
+        self.detail = detail
+        row = detail.row
+        carried = f" — {detail.carried_now} overdue action(s) carried onto the agenda" if (
+            detail.carried_now) else ""
+        self.title.setText(f"{row.ref} · {row.type_label}{carried}")
+        set_combo_code(self.kind, row.meeting_type)
+        self.kind.setEnabled(False)  # the type decides the standing items: fixed once made
+        self.when.setDateTime(datetime_edit(row.starts_at).dateTime())
+        self.chair.setText(row.chair)
+        self.location.setText(row.location)
+        set_combo_code(self.status, row.status)
+        self.attendees.setPlainText("\n".join(
+            "; ".join(p for p in (a.name, a.agency, a.role) if p) for a in detail.attendees))
+        self.agenda_model.set_rows(detail.agenda)
+        self.actions_model.set_rows(detail.actions)
+        self._set_record_buttons(True)
+        self._on_item()
+        self.problem.hide()
+
+    def reload(self) -> None:
+        if self.detail is not None:
+            ok, detail = guarded(self.services, self, None, lambda: self.meetings.show(
+                self.detail.id if self.detail else 0, today=self.today()))
+            if ok:
+                self.load(detail)
+                self.saved.emit(detail)
+
+    # -- saving --------------------------------------------------------------------------
+    def _show_problem(self, exc: CasewardError) -> None:
+        self.problem.setText(str(exc))
+        self.problem.show()
+
+    def save(self) -> MeetingDetail | None:
+        self.problem.hide()
+        if not self.chair.text().strip():
+            self.problem.setText("Chair is required.")
+            self.problem.show()
+            self.chair.setFocus()
+            return None
+        attendees = parse_attendees(self.attendees.toPlainText())
+        try:
+            if self.detail is None:
+                detail = self.meetings.add(MeetingInput(
+                    combo_code(self.kind), py_datetime(self.when), self.chair.text().strip(),
+                    self.location.text().strip(), tuple(attendees)), today=self.today())
+            else:
+                detail = self.meetings.update(
+                    self.detail.id, chair=self.chair.text(), location=self.location.text(),
+                    starts_at=py_datetime(self.when), status=combo_code(self.status),
+                    attendees=attendees)
+        except CasewardError as exc:
+            self._show_problem(exc)
+            return None
+        self.load(detail)
+        self.saved.emit(detail)
+        return detail
+
+    # -- agenda --------------------------------------------------------------------------
+    def current_item(self) -> AgendaItemInfo | None:
+        rec = selected_record(self.agenda)
+        return rec if isinstance(rec, AgendaItemInfo) else None
+
+    def _on_item(self, *_args: QItemSelection) -> None:
+        item = self.current_item()
+        enabled = item is not None and self.writable
+        for w in (self.minutes, self.decisions):
+            w.setEnabled(item is not None)
+        self.save_minutes_button.setEnabled(enabled)
+        self.remove_item_button.setEnabled(enabled)
+        if item is None:
+            self.item_label.setText("Choose an agenda item to minute it.")
+            self.minutes.clear()
+            self.decisions.clear()
+            return
+        note = agenda_note(item)
+        self.item_label.setText(f"<b>{_esc(agenda_title(item))}</b>"
+                                + (f"<br><i>{_esc(note)}</i>" if note else ""))
+        self.minutes.setPlainText(item.minutes)
+        self.decisions.setPlainText(item.decisions)
+
+    def select_item(self, item_id: int) -> bool:
+        for row, item in enumerate(self.agenda_model.rows()):
+            if item.id == item_id:
+                self.agenda.selectRow(row)
+                return True
+        return False
+
+    def add_picks(self, picks: list[NominalPick]) -> list[str]:
+        if self.detail is None or not picks:
+            return []
+        ok, added = guarded(self.services, self, None,
+                            lambda: self.meetings.add_nominals(self.detail.id if self.detail
+                                                               else 0, picks))
+        self.reload()
+        return list(added) if ok else []
+
+    def ask_nominal(self) -> None:
+        ref = self.services.dialogs.ask_text(self, "Add a nominal",
+                                             "Nominal reference to discuss (e.g. NOM-000012):")
+        if ref and ref.strip():
+            self.add_picks([NominalPick(ref.strip().upper())])
+
+    def open_suggestions(self) -> SuggestDialog | None:
+        if self.detail is None:
+            return None
+        ok, found = guarded(self.services, self, None, lambda: self.meetings.suggest_nominals(
+            self.detail.id if self.detail else 0, today=self.today()))
+        if not ok:
+            return None
+        dialog = SuggestDialog(found, self)
+        dialog.accepted.connect(lambda: self.add_picks(dialog.picks()))
+        self.suggest_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def ask_item(self) -> None:
+        if self.detail is None:
+            return
+        title = self.services.dialogs.ask_text(self, "Other business", "Item title:")
+        if title and title.strip():
+            guarded(self.services, self, None, lambda: self.meetings.add_item(
+                self.detail.id if self.detail else 0, title.strip()))
+            self.reload()
+
+    def remove_item(self) -> None:
+        item = self.current_item()
+        if item is None or not self.services.dialogs.confirm(
+                self, "Remove the item?", "Take this item off the agenda? Its minutes go "
+                "with it (a revision keeps them).", "Remove"):
+            return
+        guarded(self.services, self, None, lambda: self.meetings.remove_item(item.id))
+        self.reload()
+
+    def save_minutes(self) -> bool:
+        item = self.current_item()
+        if item is None:
+            return False
+        ok, _ = guarded(self.services, self, None, lambda: self.meetings.record_minutes(
+            item.id, self.minutes.toPlainText(), self.decisions.toPlainText()))
+        if ok:
+            self.reload()
+            self.select_item(item.id)
+        return bool(ok)
+
+    # -- actions and pack ----------------------------------------------------------------
+    def open_action(self) -> ActionDialog | None:
+        if self.detail is None:
+            return None
+        nominals = [i.nominal_ref for i in self.detail.agenda if i.nominal_ref]
+        ok, owners = guarded(self.services, self, None, self.meetings.owners)
+        dialog = ActionDialog(list(dict.fromkeys(nominals)), self.today(),
+                              owners if ok else [], self)
+        dialog.accepted.connect(lambda: self._add_action(dialog))
+        self.action_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _add_action(self, dialog: ActionDialog) -> None:
+        ok, _ = guarded(self.services, self, None, lambda: self.meetings.add_action(
+            dialog.action_input(self.detail.id if self.detail else None)))
+        if ok:
+            self.reload()
+            self.tabs.setCurrentIndex(1)
+
+    def open_pack(self) -> PackDialog | None:
+        if self.detail is None:
+            return None
+        dialog = PackDialog(self.services, self.detail, self.today(), self)
+        self.pack_dialog = dialog
+        dialog.open()
+        return dialog
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+
+
+class MeetingsArea(QWidget):
+    """The list of meetings beside the editor of the chosen one."""
+
+    def __init__(self, services: Services, parent: QWidget | None = None, *,
+                 today: Today | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.meetings = services.get(MeetingService)
+        self.today: Today = today or date.today
+        self.lists = self.meetings.lists()
+        self.model = MeetingsTableModel()
+        self.proxy = sorted_proxy(self.model)
+        self.view = table_view(self.proxy, "Meetings")
+        self.view.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
+        self.view.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        for hidden in (0, 5):
+            self.view.setColumnHidden(hidden, True)
+        self.view.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+        self.type_filter = code_combo([(t.code, t.label)
+                                       for t in self.lists.meeting_types.values()],
+                                      placeholder="All meeting types", name="Meeting type filter")
+        self.type_filter.currentIndexChanged.connect(self.refresh)
+        self.upcoming = QCheckBox("&Upcoming only")
+        self.upcoming.toggled.connect(self.refresh)
+        self.new_button = QPushButton("&New meeting")
+        self.new_button.setEnabled(services.can(Perm.MEETING_WRITE))
+        self.new_button.clicked.connect(self.new_meeting)
+        self.editor = MeetingEditor(services, self.lists, self.today)
+        self.editor.saved.connect(self._on_saved)
+        self.view.selectionModel().selectionChanged.connect(self._on_select)
+
+        filters = QHBoxLayout()
+        filters.addWidget(self.type_filter, 1)
+        filters.addWidget(self.upcoming)
+        left = QWidget()
+        llay = QVBoxLayout(left)
+        llay.setContentsMargins(0, 0, 0, 0)
+        llay.addLayout(filters)
+        llay.addWidget(self.view, 1)
+        llay.addWidget(self.new_button, 0, Qt.AlignmentFlag.AlignLeft)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(self.editor)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        split.setSizes([460, 700])
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading("Meetings", "Nominal management meetings, agendas, minutes "
+                                 "and packs"))
+        layout.addWidget(split, 1)
+        self.refresh()
+
+    def refresh(self) -> None:
+        kind = combo_code(self.type_filter) or None
+        start = self.today() if self.upcoming.isChecked() else None
+        ok, rows = guarded(self.services, self, None, lambda: self.meetings.meetings(
+            meeting_type=kind, date_from=start))
+        if ok:
+            self.model.set_rows(rows)
+
+    def new_meeting(self) -> None:
+        self.view.clearSelection()
+        self.editor.clear()
+        self.editor.chair.setFocus()
+
+    def open_meeting(self, key: int | str) -> MeetingDetail | None:
+        ok, detail = guarded(self.services, self, None,
+                             lambda: self.meetings.show(key, today=self.today()))
+        if not ok:
+            return None
+        self.editor.load(detail)
+        if detail.carried_now:
+            self.refresh()
+        return detail  # type: ignore[no-any-return]
+
+    def _on_select(self, *_args: QItemSelection) -> None:
+        rec = selected_record(self.view)
+        if rec is not None:
+            self.open_meeting(getattr(rec, "id"))  # noqa: B009
+
+    def _on_saved(self, detail: MeetingDetail) -> None:
+        self.view.selectionModel().blockSignals(True)
+        self.refresh()
+        for row in range(self.proxy.rowCount()):
+            rec = self.proxy.index(row, 0).data(ObjectRole)
+            if rec is not None and rec.id == detail.id:
+                self.view.selectRow(row)
+                break
+        self.view.selectionModel().blockSignals(False)
