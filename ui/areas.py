@@ -16,6 +16,7 @@ from ui.main_window import MainWindow
 def install_standard_areas(window: MainWindow) -> None:
     from ui.calendar import calendar_area
     from ui.engagement import pathways_area
+    from ui.meetings import install_meeting_areas
     from ui.nominals import install_nominal_areas
     from ui.prevent import install_prevent_areas
     from ui.reconcile import install_reconcile_area
@@ -30,6 +31,7 @@ def install_standard_areas(window: MainWindow) -> None:
     window.add_area("pathways", "Pathways", "role", pathways_area, Perm.ENGAGEMENT_READ, 210)
     install_nominal_areas(window)  # nominals 100, duplicates 110, data quality 120
     install_reconcile_area(window)  # 150, after nominals
+    install_meeting_areas(window)  # meetings 400, actions 410, correspondence 500, 810
     install_prevent_areas(window)  # referrals 600 ... research 720
     window.add_area("returns", "Returns", "folder", ReturnsView, Perm.EXPORT, 800)
     window.add_area("audit", "Audit", "audit", AuditView, Perm.AUDIT_READ, 900)

@@ -32,7 +32,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -165,7 +165,7 @@ DEFAULT_JUSTIFICATION: Final = "Reconciliation corrections return"
 # --- value rules (reference data) --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: comparisons are cached per rules
 class ValueRules:
     """How values written differently by the two lists are brought to one form for comparing."""
 
@@ -261,8 +261,11 @@ def load_value_rules(session: Session | None = None) -> ValueRules:
 # --- normalising and showing values --------------------------------------------------------------
 
 
+_NOT_CRO = re.compile(r"[^A-Z0-9/]")
+
+
 def _clean_cro(value: str) -> str:
-    text = "".join(ch for ch in value.upper() if ch.isalnum() or ch == "/")
+    text = _NOT_CRO.sub("", value.upper())
     serial, slash, rest = text.partition("/")
     return (serial.lstrip("0") or "0") + slash + rest if slash else text
 
@@ -334,9 +337,14 @@ def _comparable(name: str, value: object, rules: ValueRules) -> object:
         return None
     if name in _DATES:
         return value
+    return _comparable_text(name, str(value), rules)
+
+
+# Forces, statuses, establishments, managers and offences repeat down a list: cached.
+@lru_cache(maxsize=262144)
+def _comparable_text(name: str, text: str, rules: ValueRules) -> object:
     if name in _INTS:
-        return _int_text(value)
-    text = str(value)
+        return _int_text(text)
     if name == "pnc":
         return _pnc_key(text)
     if name == "cro":
@@ -424,9 +432,18 @@ class RowResult:
     kind: str
     ref: str | None
     how: str
-    national: dict[str, Any]  # fields as read (JSON-ready) and "raw": the row as written
+    source: NationalRow = field(repr=False, compare=False)
     differences: list[FieldDifference] = field(default_factory=list)
     candidates: list[CandidateMatch] = field(default_factory=list)
+    _national: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def national(self) -> dict[str, Any]:
+        """The row's fields as read (JSON-ready) and "raw": the row as written (made when
+        first asked for: most rows of a large list never need it)."""
+        if self._national is None:
+            self._national = _national_fields(self.source)
+        return self._national
 
 
 @dataclass(slots=True)
@@ -577,11 +594,11 @@ def _compared_fields(columns: dict[str, str]) -> list[tuple[str, str]]:
     return out
 
 
-def _differences(national: dict[str, Any], regional: _Regional, compared: list[tuple[str, str]],
-                 rules: ValueRules) -> list[FieldDifference]:
+def _differences(theirs_of: Callable[[str], object], regional: _Regional,
+                 compared: list[tuple[str, str]], rules: ValueRules) -> list[FieldDifference]:
     out: list[FieldDifference] = []
     for name, heading in compared:
-        theirs = _national_value(national, name)
+        theirs = theirs_of(name)
         ours = _regional_value(regional, name)
         if not _same(name, theirs, ours, rules):
             out.append(FieldDifference(name, FIELD_LABELS[name], heading, _show(name, theirs),
@@ -825,13 +842,12 @@ def match_national_list(
     offered: set[int] = set()
     matched: set[int] = set()
     for row, p in zip(rows, proposals, strict=True):
-        fields = _national_fields(row)
         if p.kind == MATCHED and p.regional is not None:
             r = regional[p.regional]
             matched.add(p.regional)
-            diffs = _differences(fields, r, compared, rules)
+            diffs = _differences(partial(getattr, row), r, compared, rules)
             results.append(RowResult(row.row, DIFFERENCES if diffs else MATCHED, r.ref, p.how,
-                                     fields, diffs))
+                                     row, diffs))
         elif p.kind == POSSIBLE:
             shown = p.candidates[:CANDIDATES_SHOWN]
             offered.update(i for i, _s, _r in shown)
@@ -840,9 +856,9 @@ def match_national_list(
                                (*reasons, p.extra_reason) if p.extra_reason else reasons)
                 for i, score, reasons in shown
             ]
-            results.append(RowResult(row.row, POSSIBLE, None, "", fields, [], candidates))
+            results.append(RowResult(row.row, POSSIBLE, None, "", row, [], candidates))
         else:
-            results.append(RowResult(row.row, ONLY_NATIONAL, None, "", fields))
+            results.append(RowResult(row.row, ONLY_NATIONAL, None, "", row))
     only_regional = [RegionalOnly(r.ref) for i, r in enumerate(regional)
                      if i not in matched and i not in offered]
     return ReconcileResult(
@@ -1281,7 +1297,7 @@ class ReconcileService(Service):
                 raise NotFound("The candidate record no longer exists (merged or erased?).")
             rules = load_value_rules(s)
             national = json.loads(item.national)
-            diffs = _differences(national, regional[0],
+            diffs = _differences(partial(_national_value, national), regional[0],
                                  _compared_fields(json.loads(run.columns or "{}")), rules)
             item.kind = DIFFERENCES if diffs else MATCHED
             item.nominal_id = regional[0].id

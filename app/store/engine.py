@@ -11,6 +11,13 @@ from sqlalchemy.pool import QueuePool
 from app.domain.errors import VaultDamaged
 
 BUSY_TIMEOUT_MS = 30_000
+# With cipher_memory_security ON, SQLCipher mlock()s and munlock()s every allocation that SQLite
+# does not serve from the connection's lookaside slab. Each prepared statement kept in the
+# driver's statement cache pins some of that slab; with the driver's default (128 statements)
+# the slab runs out and every row written or read pays two system calls per allocation
+# (measured: 14 per inserted row, 350 us/row of CPU instead of 20-30). A small cache keeps the
+# slab free; re-preparing a statement costs a few microseconds.
+STATEMENT_CACHE = 8
 
 
 class CipherNotActive(RuntimeError):
@@ -20,7 +27,8 @@ class CipherNotActive(RuntimeError):
 def _connect(path: Path, hex_key: str) -> Any:
     import sqlcipher3.dbapi2 as sqlcipher
 
-    conn = sqlcipher.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    conn = sqlcipher.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False,
+                             cached_statements=STATEMENT_CACHE)
     try:
         # SQLCipher logs decryption failures to stderr by itself; a damaged file is reported to
         # the user through VaultDamaged instead (the setting is process-wide and needs no key).

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QDateTime, QTime, Qt
+from PySide6.QtCore import QDateTime, Qt, QTime
 from sqlalchemy import select
 
 from app.domain.roles import Role
