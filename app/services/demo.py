@@ -43,6 +43,7 @@ from app.domain.pnc import make_pnc, pnc_check_letter
 from app.domain.roles import Perm
 from app.security.audit import Category
 from app.services.base import Service, requires
+from app.services.demo_audit import generate_audit_history
 from app.services.demo_engagement import engagement_step
 from app.services.demo_meetings import meetings_step
 from app.services.demo_prevent import prevent_step
@@ -63,6 +64,7 @@ from app.store.models import (
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
 MAX_NOMINALS = 1_000_000
+MAX_AUDIT_ROWS = 10_000_000
 BATCH = 5000
 TRUTH_SETTING = "demo.truth"
 
@@ -653,10 +655,15 @@ def _save_truth(ctx: DemoContext) -> None:
 
 
 def generate_demo(vault: Vault, nominals: int, seed: int, progress: Progress | None = None,
-                  today: date | None = None) -> DemoSummary:
-    """Fill a vault with synthetic data; the same seed (and day) gives the same records."""
+                  today: date | None = None, audit_rows: int = 0) -> DemoSummary:
+    """Fill a vault with synthetic data; the same seed (and day) gives the same records.
+
+    `audit_rows` > 0 also appends that many chained audit rows of synthetic history (ten
+    years of use), for scale benchmarks."""
     if not 0 <= nominals <= MAX_NOMINALS:
         raise ValidationError("nominals", f"must be from 0 to {MAX_NOMINALS:,}")
+    if not 0 <= audit_rows <= MAX_AUDIT_ROWS:
+        raise ValidationError("audit_rows", f"must be from 0 to {MAX_AUDIT_ROWS:,}")
     started = time.perf_counter()
     summary = DemoSummary(nominals=nominals, first_ref=None, last_ref=None, seed=seed,
                           seconds=0.0)
@@ -670,6 +677,8 @@ def generate_demo(vault: Vault, nominals: int, seed: int, progress: Progress | N
         try:
             for name, step in STEPS:
                 summary.steps[name] = step(ctx)
+            if audit_rows:
+                summary.steps["audit"] = generate_audit_history(ctx, audit_rows)
             _save_truth(ctx)
             # Fresh statistics let the planner pick the right index for a filtered, sorted
             # list (without them a status filter sorts 35,000 rows instead of walking an index).

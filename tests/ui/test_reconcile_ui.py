@@ -94,7 +94,7 @@ def test_update_ours_changes_the_record_and_audits_it(qtbot: Any, services: Any,
     assert not view.busy_row.isVisibleTo(view)
     labels = [view.tabs.tabText(i) for i in range(view.tabs.count())]
     assert f"Differences ({len(planted.differences)})" in labels
-    assert f"Possible matches ({len(planted.lookalikes)})" in labels
+    assert f"Possible ({len(planted.lookalikes)})" in labels
     assert f"Matched ({planted.matched})" in labels
     assert labels[-1].startswith("Not read (")
 
@@ -160,7 +160,7 @@ def test_confirm_a_possible_match_and_resume(qtbot: Any, services: Any, carol: V
     qtbot.mouseClick(view.confirm_button, Qt.MouseButton.LeftButton)
     assert view.detail is not None and view.detail.kind in (MATCHED, DIFFERENCES)
     assert view.tabs.tabText(KINDS.index(POSSIBLE)) == \
-        f"Possible matches ({len(planted.lookalikes) - 1})"
+        f"Possible ({len(planted.lookalikes) - 1})"
 
     # A fresh screen resumes the saved reconciliation with the decision kept.
     again = _view(qtbot, services)

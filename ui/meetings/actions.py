@@ -71,10 +71,10 @@ class ActionsView(QWidget):
         self.proxy = sorted_proxy(self.model)
         self.view = table_view(self.proxy, "Actions")
         header = self.view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for col, width in ((0, 95), (2, 150), (3, 150), (4, 80), (5, 100), (6, 95), (7, 170)):
+            header.resizeSection(col, width)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(7, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(7, 200)
         self.view.selectionModel().selectionChanged.connect(self._on_select)
 
         # The chosen action: its history and an update.
@@ -199,7 +199,10 @@ class ActionsView(QWidget):
         ok, updates = guarded(self.services, self, None,
                               lambda: self.meetings.action_history(action.ref))
         for u in updates if ok else []:
-            change = f" [{u.old_status} → {u.new_status}]" if u.new_status else ""
+            change = ""
+            if u.new_status:
+                change = (f" [{u.old_status} → {u.new_status}]" if u.old_status
+                          else f" [{u.new_status}]")
             self.history.addItem(f"{u.at:%d/%m/%Y %H:%M} {u.user}{change}\n{u.text}")
 
     def record_update(self) -> ActionInfo | None:

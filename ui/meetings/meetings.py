@@ -84,6 +84,8 @@ def table_view(model: QSortFilterProxyModel | None, name: str) -> QTableView:
     if model is not None:
         view.setModel(model)
         view.setSortingEnabled(True)
+        # Unsorted until a header is clicked: the service's order (overdue first) stands.
+        view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
     return view
 
 
@@ -422,7 +424,7 @@ class MeetingEditor(QWidget):
         self.attendees.setAccessibleName("Attendees")
         self.attendees.setTabChangesFocus(True)
         self.attendees.setPlaceholderText("One a line: Name; Agency; Role")
-        self.attendees.setFixedHeight(84)
+        self.attendees.setMinimumHeight(60)
         self.problem = QLabel()
         self.problem.setObjectName("FieldError")
         self.problem.setWordWrap(True)
@@ -462,6 +464,7 @@ class MeetingEditor(QWidget):
         header = self.agenda.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.agenda.selectionModel().selectionChanged.connect(self._on_item)
         self.add_nominal_button = QPushButton("Add &nominal…")
         self.add_nominal_button.clicked.connect(self.ask_nominal)
@@ -508,6 +511,7 @@ class MeetingEditor(QWidget):
         split.addWidget(minutes_box)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setSizes([480, 300])
 
         # Actions raised at this meeting.
         self.actions_model = ActionsTableModel()
@@ -665,7 +669,7 @@ class MeetingEditor(QWidget):
 
     def ask_nominal(self) -> None:
         ref = self.services.dialogs.ask_text(self, "Add a nominal",
-                                             "Nominal reference to discuss (e.g. NOM-000012):")
+                                             "Nominal reference to discuss (e.g. NM-000012):")
         if ref and ref.strip():
             self.add_picks([NominalPick(ref.strip().upper())])
 
@@ -759,9 +763,11 @@ class MeetingsArea(QWidget):
         self.model = MeetingsTableModel()
         self.proxy = sorted_proxy(self.model)
         self.view = table_view(self.proxy, "Meetings")
-        self.view.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
-        self.view.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for col, width in ((1, 125), (2, 190), (4, 70), (6, 95)):
+            header.resizeSection(col, width)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         for hidden in (0, 5):
             self.view.setColumnHidden(hidden, True)
         self.view.sortByColumn(1, Qt.SortOrder.DescendingOrder)
@@ -792,7 +798,7 @@ class MeetingsArea(QWidget):
         split.addWidget(self.editor)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
-        split.setSizes([460, 700])
+        split.setSizes([500, 860])
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Meetings", "Nominal management meetings, agendas, minutes "
                                  "and packs"))

@@ -87,7 +87,7 @@ class ReconcileItemsTableModel(_TableModel):
         regional = kind == ONLY_REGIONAL
         self.HEADERS = (
             ("Regional ref", "Name", "Date of birth") if regional else
-            ("National row", "Name", "Date of birth",
+            ("Row", "Name", "Date of birth",
              "Candidates" if kind == POSSIBLE else "Regional ref",
              "Best score" if kind == POSSIBLE else "Fields that differ", "Open"))
 
@@ -176,6 +176,11 @@ class CandidatesTableModel(_TableModel):
     """A possible match's candidates, best first, with why each may be the person."""
 
     HEADERS = ("Regional ref", "Score", "Decision", "Why it may be the same person")
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal:
+            return "The national list's row number" if section == 0 else None
+        return super().headerData(section, orientation, role)
 
     def cell(self, r: CandidateView, col: int, role: int) -> Any:
         if role in (DISPLAY, Qt.ItemDataRole.ToolTipRole):

@@ -55,6 +55,9 @@ from ui.services import Services
 from ui.widgets import message_label
 
 NOT_READ = "not_read"
+# Short tab titles, so that every tab shows with its count beside the side-by-side view.
+TAB_TITLES = {DIFFERENCES: "Differences", POSSIBLE: "Possible", ONLY_NATIONAL: "National only",
+              ONLY_REGIONAL: "Regional only", "matched": "Matched"}
 LAST_FOLDER_KEY = "reconcile/last_folder"
 
 
@@ -148,14 +151,14 @@ class ReconcileView(QWidget):
             table.selectionModel().currentRowChanged.connect(
                 lambda current, _prev, k=kind: self._on_item(k, current))
             self.models[kind], self.tables[kind] = model, table
-            self.tabs.addTab(table, KIND_LABELS[kind])
+            self.tabs.addTab(table, TAB_TITLES[kind])
+            self.tabs.setTabToolTip(self.tabs.count() - 1, KIND_LABELS[kind])
         self.rejected_model = RejectedRowsTableModel(self)
         self.tabs.addTab(_table(self.rejected_model, "Rows not read"), "Not read")
-        for kind, widths in ((ONLY_REGIONAL, (100, 220, 100)),):
-            for col, w in enumerate(widths):
-                self.tables[kind].setColumnWidth(col, w)
+        for col, w in enumerate((100, 230, 100)):
+            self.tables[ONLY_REGIONAL].setColumnWidth(col, w)
         for kind in (DIFFERENCES, POSSIBLE, ONLY_NATIONAL, "matched"):
-            for col, w in enumerate((90, 200, 95, 110, 150)):
+            for col, w in enumerate((60, 190, 90, 100, 150)):
                 self.tables[kind].setColumnWidth(col, w)
 
         self.detail_title = QLabel("Select a row to see it beside the regional record.")
@@ -163,7 +166,7 @@ class ReconcileView(QWidget):
         self.detail_title.setWordWrap(True)
         self.lines_model = FieldLinesTableModel(self)
         self.lines = _table(self.lines_model, "Side by side")
-        for col, w in enumerate((120, 120, 150, 150)):
+        for col, w in enumerate((115, 135, 175, 175)):
             self.lines.setColumnWidth(col, w)
         self.lines.selectionModel().currentRowChanged.connect(lambda *_: self._enable())
         self.ours_button = QPushButton("&Our record is right")
@@ -186,7 +189,11 @@ class ReconcileView(QWidget):
         self.candidates = _table(self.candidates_model, "Candidates")
         for col, w in enumerate((100, 55, 90)):
             self.candidates.setColumnWidth(col, w)
-        self.candidates.setMaximumHeight(150)
+        self.candidates.setMaximumHeight(112)
+        self.reasons = QLabel()
+        self.reasons.setWordWrap(True)
+        self.reasons.setTextFormat(Qt.TextFormat.PlainText)
+        self.reasons.setAccessibleName("Why it may be the same person")
         self.candidates.selectionModel().currentRowChanged.connect(self._on_candidate)
         self.confirm_button = QPushButton("Con&firm: same person")
         self.reject_button = QPushButton("Re&ject: not this person")
@@ -205,6 +212,7 @@ class ReconcileView(QWidget):
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(QLabel("Candidates on the regional list (best first):"))
         box.addWidget(self.candidates)
+        box.addWidget(self.reasons)
         box.addWidget(self.candidate_row)
 
         right = QWidget()
@@ -219,6 +227,7 @@ class ReconcileView(QWidget):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 5)
         splitter.setStretchFactor(1, 6)
+        splitter.setSizes([520, 640])
         splitter.setChildrenCollapsible(False)
 
         layout = QVBoxLayout(self)
@@ -254,7 +263,7 @@ class ReconcileView(QWidget):
             model.reset(lambda offset, limit, k=kind: self.reconcile.items(run_id, k, offset,
                                                                             limit),
                         summary.counts.get(kind, 0))
-            self.tabs.setTabText(i, f"{KIND_LABELS[kind]} ({summary.counts.get(kind, 0):,})")
+            self.tabs.setTabText(i, f"{TAB_TITLES[kind]} ({summary.counts.get(kind, 0):,})")
         rejected = self.reconcile.rejected(run_id)
         self.rejected_model.set_rows(rejected)
         self.tabs.setTabText(len(KINDS), f"Not read ({len(rejected):,})")
@@ -391,6 +400,10 @@ class ReconcileView(QWidget):
         c = self.candidates_model.record(current.row()) if current.isValid() else None
         if c is not None:
             self.lines_model.set_rows(list(c.lines))
+            self.reasons.setText(f"Why {c.ref} may be the same person: "
+                                 + "; ".join(c.reasons) + ".")
+        else:
+            self.reasons.clear()
         self._enable()
 
     def _selected_field(self) -> str | None:

@@ -1,0 +1,172 @@
+"""Screenshots of the meetings window on a small demo vault, saved as PNGs (1366x768) to
+/tmp/caseward-shots/: the meeting editor (with carried actions), the suggestions, the pack dialog,
+the actions view, the correspondence log and the performance view.
+
+Usage: .venv/bin/python scripts/screenshots_meetings.py [OUT_DIR]
+Uses a throw-away home folder, an in-memory keyring and synthetic data only."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+HOME = Path(tempfile.mkdtemp(prefix="caseward-shots-home-"))
+os.environ["CASEWARD_HOME"] = str(HOME)
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("CASEWARD_INSECURE_FAST_KDF", "1")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtGui import QColor, QImage, QPainter  # noqa: E402
+from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget  # noqa: E402
+
+from app.domain.roles import Role  # noqa: E402
+from app.security.secrets import MemorySecretStore  # noqa: E402
+from app.services.demo import generate_demo  # noqa: E402
+from app.services.meetings import MeetingService  # noqa: E402
+from app.services.vault import Actor, create_vault  # noqa: E402
+from ui import theme  # noqa: E402
+from ui.dialogs import RecordingDialogs  # noqa: E402
+from ui.ops import OpRunner  # noqa: E402
+from ui.preferences import Preferences  # noqa: E402
+from ui.services import Services  # noqa: E402
+from ui.widgets import MarkingBanner  # noqa: E402
+
+PASSPHRASE = "kettle orbit plum harbour"
+SIZE = (1366, 768)
+
+
+def wait_until(app: QApplication, cond: Callable[[], bool], timeout: float = 60.0) -> None:
+    end = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > end:
+            raise TimeoutError("the view did not get there in time")
+        app.processEvents()
+        time.sleep(0.01)
+    app.processEvents()
+
+
+def settle(app: QApplication, rounds: int = 10) -> None:
+    for _ in range(rounds):
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def framed(view: QWidget) -> QWidget:
+    """The view under the protective-marking banner, as the main window shows it."""
+    frame = QWidget()
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(0)
+    layout.addWidget(MarkingBanner())
+    layout.addWidget(view, 1)
+    frame.resize(*SIZE)
+    frame.show()
+    return frame
+
+
+def over_backdrop(backdrop: QImage, dialog: QWidget) -> QImage:
+    shot = dialog.grab().toImage()
+    out = QImage(backdrop)
+    p = QPainter(out)
+    p.fillRect(out.rect(), QColor(20, 30, 40, 90))
+    p.drawImage((out.width() - shot.width()) // 2, (out.height() - shot.height()) // 2, shot)
+    p.end()
+    return out
+
+
+def main() -> None:
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/tmp/caseward-shots")
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication([])
+    theme.apply(app)
+    vault, _ = create_vault(HOME / "demo.cwv", "a.okafor", PASSPHRASE, bind_to_terminal=False,
+                            secret_store=MemorySecretStore())
+    started = time.perf_counter()
+    generate_demo(vault, 200, seed=1)
+    print(f"demo vault in {time.perf_counter() - started:.1f} s")
+    vault.actor = Actor("j.hale", Role.COORDINATOR)
+    ops = OpRunner()
+    services = Services(vault, ops=ops, dialogs=RecordingDialogs(),
+                        prefs=Preferences(QSettings(str(HOME / "s.ini"),
+                                                    QSettings.Format.IniFormat)))
+    from ui.meetings.actions import ActionsView
+    from ui.meetings.correspondence import CorrespondenceView
+    from ui.meetings.meetings import MeetingsArea
+    from ui.meetings.performance import PerformanceView
+
+    # The meeting editor: the latest meeting with carried actions (else the latest).
+    area = MeetingsArea(services)
+    frame = framed(area)
+    rows = services.get(MeetingService).meetings(limit=60)
+    chosen = rows[0]
+    for row in rows:
+        detail = services.get(MeetingService).show(row.id)
+        if detail.items("carried") and detail.items("nominal"):
+            chosen = row
+            break
+    area.open_meeting(chosen.id)
+    editor = area.editor
+    carried = editor.detail.items("carried") if editor.detail else []
+    pick = carried[0] if carried else None
+    if pick is not None:
+        editor.select_item(pick.id)
+    settle(app)
+    frame.grab().save(str(out / "meetings-editor.png"))
+    backdrop = frame.grab().toImage()
+    suggest = editor.open_suggestions()
+    if suggest is not None:
+        if suggest.list.count():
+            suggest.list.item(0).setCheckState(suggest.list.item(0).checkState().Checked)
+        settle(app)
+        over_backdrop(backdrop, suggest).save(str(out / "meetings-suggest.png"))
+        suggest.reject()
+    pack = editor.open_pack()
+    if pack is not None:
+        pack.recipient.setCurrentText("Regional TTCG members")
+        pack.justification.setPlainText("Meeting pack for members (ISA-000001).")
+        pack.folder.setCurrentText(str(HOME))
+        pack.start()
+        wait_until(app, lambda: pack.result_path is not None or pack.problem.isVisible())
+        settle(app)
+        over_backdrop(backdrop, pack).save(str(out / "meetings-pack.png"))
+        print("pack:", pack.result_path, pack.problem.text())
+        pack.accept()
+    frame.close()
+
+    actions = ActionsView(services)
+    frame = framed(actions)
+    actions.status.setCurrentIndex(actions.status.findData(""))
+    if actions.model.rowCount():
+        actions.view.selectRow(0)
+    settle(app)
+    frame.grab().save(str(out / "meetings-actions.png"))
+    frame.close()
+
+    corr = CorrespondenceView(services)
+    frame = framed(corr)
+    settle(app)
+    frame.grab().save(str(out / "meetings-correspondence.png"))
+    frame.close()
+
+    perf = PerformanceView(services)
+    frame = framed(perf)
+    wait_until(app, lambda: perf.loading == 0 and perf.report is not None)
+    codes = [f.code for f in perf.model.rows()]
+    if "actions_on_time" in codes:
+        perf.view.selectRow(codes.index("actions_on_time"))
+    settle(app)
+    frame.grab().save(str(out / "meetings-performance.png"))
+    frame.close()
+    ops.wait()
+    vault.lock()
+    print(f"screenshots in {out}")
+
+
+if __name__ == "__main__":
+    main()
