@@ -31,7 +31,7 @@ def install_standard_areas(window: MainWindow) -> None:
     window.add_area("pathways", "Pathways", "role", pathways_area, Perm.ENGAGEMENT_READ, 210)
     install_nominal_areas(window)  # nominals 100, duplicates 110, data quality 120
     install_reconcile_area(window)  # 150, after nominals
-    install_meeting_areas(window)  # meetings 400, actions 410, correspondence 500, 810
+    install_meeting_areas(window)  # meetings 400, correspondence 500, performance 810
     install_prevent_areas(window)  # referrals 600 ... research 720
     window.add_area("returns", "Returns", "folder", ReturnsView, Perm.EXPORT, 800)
     window.add_area("audit", "Audit", "audit", AuditView, Perm.AUDIT_READ, 900)

@@ -680,6 +680,7 @@ def generate_demo(vault: Vault, nominals: int, seed: int, progress: Progress | N
             if audit_rows:
                 summary.steps["audit"] = generate_audit_history(ctx, audit_rows)
             _save_truth(ctx)
+            repo.optimize_index(s)
             # Fresh statistics let the planner pick the right index for a filtered, sorted
             # list (without them a status filter sorts 35,000 rows instead of walking an index).
             conn.exec_driver_sql("ANALYZE")

@@ -1566,6 +1566,14 @@ def _typed_value(name: str, value: object, rules: ValueRules) -> object:
 # --- the corrections return -----------------------------------------------------------------------
 
 
+# Column widths (characters) of the return's sheets, by field.
+_WIDTHS: Final[dict[str, float]] = {
+    "name": 28, "surname": 18, "forenames": 20, "pnc": 16, "cro": 13, "gender": 8,
+    "status": 12, "force": 28, "establishment": 20, "nominal_manager": 24, "risk_level": 10,
+    "mappa_category": 9, "mappa_level": 9, "offence": 48,
+}
+
+
 @dataclass
 class _ReturnData:
     """What the corrections return lists, from a saved run or from one held in memory."""
@@ -1723,7 +1731,8 @@ class _ReturnData:
         words = {OURS_RIGHT: "Please correct: the regional record is right",
                  QUERY_HUB: "Query: please check with the region",
                  None: "Not yet reviewed by the region"}
-        rows = [(row, ref, d.heading, d.national, d.regional, words.get(choice, choice))
+        rows = [(row, ref, d.heading, d.national or "(blank)", d.regional or "(blank)",
+                 words.get(choice, choice))
                 for row, ref, d, choice in sorted(self.corrections,
                                                   key=lambda t: (t[0], t[2].field))]
         return SheetSpec("Corrections", [
@@ -1741,7 +1750,8 @@ class _ReturnData:
     def _to_add(self) -> SheetSpec:
         fields = self._fields_in_order()
         columns = [Column("Regional ref", width=13)] + [
-            Column(h, "date" if f in _DATES else "text", 14 if f in _DATES else 22)
+            Column(h, "date" if f in _DATES else "text", _WIDTHS.get(f, 14 if f in _DATES
+                                                                    else 18))
             for f, h in fields]
 
         def value(r: _Regional, f: str) -> object:

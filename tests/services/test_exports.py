@@ -412,6 +412,13 @@ def test_every_registered_return_writes_no_formula_from_hostile_data(
     for i, text in enumerate(HOSTILE[:5]):
         EngagementService(carol).log_contact(f"NM-{i + 1:06d}", datetime(2026, 10, 2, 10, 0),
                                              "phone", text, "made", text)
+    # "corrections" writes the last saved reconciliation: save one against a small list.
+    from app.services.reconcile import ReconcileService
+
+    national = media.parent / "national.csv"
+    national.write_text("Surname,Forenames,DOB,Force\nGwŷn Llŵyd,x,12/01/1980,Kent Police\n"
+                        "Nobody,Known,01/01/1970,Kent Police\n", encoding="utf-8")
+    ReconcileService(carol).save(ReconcileService(carol).run(national))
     for d in known_returns():
         out = media / f"{d.name}.xlsx"
         user = carol

@@ -114,3 +114,57 @@ def test_rules_are_registered_in_one_place() -> None:
         assert rule_by_id("test_always") is extra
     finally:
         RULES.remove(extra)
+
+
+def test_pnc_rule_in_sql_agrees_with_the_domain_check(coord) -> None:  # type: ignore[no-untyped-def]
+    from app.domain.pnc import CHECK_LETTERS, make_pnc, parse_pnc
+
+    written: list[str] = []
+    for year, serial in ((2009, 123456), (1999, 7), (2000, 9999999), (2026, 4242), (1985, 1)):
+        good = make_pnc(year, serial)
+        wrong = good[:-1] + CHECK_LETTERS[(CHECK_LETTERS.index(good[-1]) + 5) % 23]
+        written += [good, wrong, f"{year % 100:02d}/{serial}{good[-1]}",
+                    f"{year % 100:02d}/{serial}{wrong[-1]}"]
+    written += ["not a pnc", "2009/12A", ""]
+    refs: dict[str, str] = {}
+    # Inserted as legacy data would arrive: validation would refuse the unparseable ones.
+    with coord.write() as s:
+        for pnc in written:
+            refs[repo.insert_nominal(s, repo.next_id(s), person(pnc=pnc), "import",
+                                     utcnow())] = pnc
+    expected = {ref for ref, pnc in refs.items()
+                if (parsed := parse_pnc(pnc)) is None or not parsed.check_ok}
+    assert 0 < len(expected) < len(refs)
+    service = QualityService(coord, today=lambda: date(2026, 6, 1))
+    found = {r.ref for r in service.records_for("pnc_check_letter", 0, 1000)}
+    assert found == expected
+    counts = {c.rule.id: c.count for c in service.summary()}
+    assert counts["pnc_check_letter"] == len(expected)
+    for ref in refs:
+        faults = {f.rule_id for f in service.faults_for(ref)}
+        assert ("pnc_check_letter" in faults) == (ref in expected), refs[ref]
+
+
+def test_summary_is_one_pass_and_agrees_with_each_rules_records(demo_vault) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import event
+
+    vault, _summary = demo_vault
+    service = QualityService(vault)
+    with vault.read() as s:
+        engine = s.get_bind()
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        counts = service.summary()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    python_rules = [r for r in RULES if r.python is not None]
+    reading_nominal = [st for st in statements if "FROM nominal" in st]
+    assert len(reading_nominal) <= 1 + len(python_rules), statements
+    assert any(c.count for c in counts)
+    for c in counts:
+        assert c.count == len(service.records_for(c.rule.id, 0, 100_000)), c.rule.id

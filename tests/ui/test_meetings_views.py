@@ -239,11 +239,25 @@ def test_areas_are_registered_for_the_right_roles(qapp: Any, tmp_path: Any) -> N
     try:
         install_standard_areas(window)
         keys = {a.key: a for a in window.areas()}
-        for key in ("meetings", "actions", "correspondence", "performance"):
+        for key in ("meetings", "correspondence", "performance"):
             assert key in keys
         assert keys["meetings"].position == 400 and keys["correspondence"].position == 500
+        assert "actions" not in keys  # a tab of the meetings area
     finally:
         dispose(window)
+
+
+def test_workspace_rereads_the_action_log_when_its_tab_is_shown(services: Any, qtbot: Any,
+                                                                vault: Vault) -> None:
+    from ui.meetings.workspace import MeetingsWorkspace
+
+    work = MeetingsWorkspace(services, today=Clock(TODAY))
+    qtbot.addWidget(work)
+    assert work.action_log.model.rowCount() == 0
+    s = seed(vault)  # actions raised after the area was built
+    work.tabs.setCurrentWidget(work.action_log)
+    assert {a.ref for a in work.action_log.model.rows()} == {s["late"].ref, s["soon"].ref}
+    assert work.action_log.meeting.findData(s["m1"].id) > 0
 
 
 def test_viewer_cannot_log_correspondence(services: Any, qtbot: Any, vault: Vault) -> None:

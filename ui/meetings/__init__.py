@@ -13,15 +13,9 @@ if TYPE_CHECKING:
 
 
 def _meetings(services: Services) -> QWidget:
-    from ui.meetings.meetings import MeetingsArea
+    from ui.meetings.workspace import MeetingsWorkspace
 
-    return MeetingsArea(services)
-
-
-def _actions(services: Services) -> QWidget:
-    from ui.meetings.actions import ActionsView
-
-    return ActionsView(services)
+    return MeetingsWorkspace(services)
 
 
 def _correspondence(services: Services) -> QWidget:
@@ -37,11 +31,11 @@ def _performance(services: Services) -> QWidget:
 
 
 def install_meeting_areas(window: MainWindow) -> None:
-    """Register meetings 400, actions 410, correspondence 500 and performance 810."""
+    """Register meetings 400 (its actions log is a tab of it, which keeps the navigation short
+    enough for Ctrl+1..9), correspondence 500 and performance 810."""
     from app.domain.roles import Perm
 
     window.add_area("meetings", "Meetings", "role", _meetings, Perm.MEETING_READ, 400)
-    window.add_area("actions", "Actions", "today", _actions, Perm.MEETING_READ, 410)
     window.add_area("correspondence", "Correspondence", "folder", _correspondence,
                     Perm.MEETING_READ, 500)
     window.add_area("performance", "Performance", "refresh", _performance,

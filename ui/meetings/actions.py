@@ -72,7 +72,7 @@ class ActionsView(QWidget):
         self.view = table_view(self.proxy, "Actions")
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in ((0, 95), (2, 150), (3, 150), (4, 80), (5, 100), (6, 95), (7, 170)):
+        for col, width in ((0, 90), (2, 140), (3, 165), (4, 70), (5, 95), (6, 90), (7, 150)):
             header.resizeSection(col, width)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.view.selectionModel().selectionChanged.connect(self._on_select)
@@ -114,7 +114,7 @@ class ActionsView(QWidget):
         split.addWidget(side)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
-        split.setSizes([860, 330])
+        split.setSizes([1030, 320])
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Actions", "Owners, due dates and updates; overdue actions "
                                  "carry to the next meeting"))

@@ -69,8 +69,8 @@ class CorrespondenceView(QWidget):
         self.view = table_view(self.proxy, "Correspondence")
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in ((1, 90), (2, 40), (3, 170), (4, 150), (6, 90), (7, 90), (8, 90),
-                           (9, 90)):
+        for col, width in ((1, 85), (2, 40), (3, 160), (4, 140), (6, 85), (7, 85), (8, 85),
+                           (9, 85)):
             header.resizeSection(col, width)
         header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         self.view.setColumnHidden(0, True)
@@ -138,13 +138,19 @@ class CorrespondenceView(QWidget):
         slay.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignRight)
         slay.addStretch(1)
         side.setEnabled(services.can(Perm.MEETING_WRITE))
+        side.setMaximumWidth(440)
+        for combo in (self.agency, self.direction, self.kind, self.isa):
+            # Long agreement titles must not widen the form past the log.
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(16)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.view)
         split.addWidget(side)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
-        split.setSizes([920, 440])
+        split.setSizes([980, 380])
         left = QVBoxLayout(self)
         left.addWidget(heading("Correspondence", "Partner agencies, information-sharing "
                                "agreements and replies due"))

@@ -435,25 +435,17 @@ class MeetingEditor(QWidget):
         self.pack_button.clicked.connect(self.open_pack)
 
         grid = QGridLayout()
-        grid.addWidget(QLabel("&Type"), 0, 0)
-        grid.addWidget(self.kind, 0, 1)
-        grid.addWidget(QLabel("&When"), 1, 0)
-        grid.addWidget(self.when, 1, 1)
-        grid.addWidget(QLabel("C&hair"), 2, 0)
-        grid.addWidget(self.chair, 2, 1)
-        grid.addWidget(QLabel("&Location"), 3, 0)
-        grid.addWidget(self.location, 3, 1)
-        grid.addWidget(QLabel("Stat&us"), 4, 0)
-        grid.addWidget(self.status, 4, 1)
-        grid.addWidget(QLabel("&Attendees"), 0, 2)
+        fields = (("&Type", self.kind), ("&When", self.when), ("C&hair", self.chair),
+                  ("&Location", self.location), ("Stat&us", self.status))
+        for row, (text, widget) in enumerate(fields):
+            label = QLabel(text)
+            label.setBuddy(widget)
+            grid.addWidget(label, row, 0)
+            grid.addWidget(widget, row, 1)
+        attendees_label = QLabel("&Attendees")
+        attendees_label.setBuddy(self.attendees)
+        grid.addWidget(attendees_label, 0, 2)
         grid.addWidget(self.attendees, 1, 2, 4, 1)
-        for row, w in enumerate((self.kind, self.when, self.chair, self.location, self.status)):
-            label = grid.itemAtPosition(row, 0).widget()
-            if isinstance(label, QLabel):
-                label.setBuddy(w)
-        first = grid.itemAtPosition(0, 2).widget()
-        if isinstance(first, QLabel):
-            first.setBuddy(self.attendees)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(2, 1)
 
@@ -511,20 +503,20 @@ class MeetingEditor(QWidget):
         split.addWidget(minutes_box)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
-        split.setSizes([480, 300])
+        split.setSizes([560, 240])
 
         # Actions raised at this meeting.
         self.actions_model = ActionsTableModel()
-        self.actions = table_view(None, "Actions raised")
-        self.actions.setModel(self.actions_model)
-        self.actions.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
-        self.actions.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.actions_table = table_view(None, "Actions raised")
+        self.actions_table.setModel(self.actions_model)
+        raised = self.actions_table.horizontalHeader()
+        raised.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        raised.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.add_action_button = QPushButton("New &action…")
         self.add_action_button.clicked.connect(self.open_action)
         actions_box = QWidget()
         aclay = QVBoxLayout(actions_box)
-        aclay.addWidget(self.actions, 1)
+        aclay.addWidget(self.actions_table, 1)
         aclay.addWidget(self.add_action_button, 0, Qt.AlignmentFlag.AlignLeft)
 
         self.tabs = QTabWidget()
@@ -765,10 +757,10 @@ class MeetingsArea(QWidget):
         self.view = table_view(self.proxy, "Meetings")
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in ((1, 125), (2, 190), (4, 70), (6, 95)):
+        for col, width in ((1, 125), (3, 150), (4, 70)):
             header.resizeSection(col, width)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        for hidden in (0, 5):
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        for hidden in (0, 5, 6):
             self.view.setColumnHidden(hidden, True)
         self.view.sortByColumn(1, Qt.SortOrder.DescendingOrder)
         self.type_filter = code_combo([(t.code, t.label)

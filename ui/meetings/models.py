@@ -77,8 +77,8 @@ class RecordTableModel(QAbstractTableModel, Generic[T]):
             return None
         rec = self._rows[index.row()]
         col = self.columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return col.text(rec)
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return col.text(rec)  # the tooltip shows text a narrow column cuts short
         if role == ObjectRole:
             return rec
         if role == SortRole:

@@ -91,6 +91,12 @@ class ReconcileItemsTableModel(_TableModel):
              "Candidates" if kind == POSSIBLE else "Regional ref",
              "Best score" if kind == POSSIBLE else "Fields that differ", "Open"))
 
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
+        if (role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal
+                and section == 0 and self.kind != ONLY_REGIONAL):
+            return "The row number on the national list"
+        return super().headerData(section, orientation, role)
+
     def reset(self, fetch: Callable[[int, int], list[ItemSummary]], total: int) -> None:
         self.beginResetModel()
         self._fetch, self._total, self._rows = fetch, total, []
@@ -176,11 +182,6 @@ class CandidatesTableModel(_TableModel):
     """A possible match's candidates, best first, with why each may be the person."""
 
     HEADERS = ("Regional ref", "Score", "Decision", "Why it may be the same person")
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
-        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal:
-            return "The national list's row number" if section == 0 else None
-        return super().headerData(section, orientation, role)
 
     def cell(self, r: CandidateView, col: int, role: int) -> Any:
         if role in (DISPLAY, Qt.ItemDataRole.ToolTipRole):

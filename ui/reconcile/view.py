@@ -22,8 +22,9 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
+    QStackedWidget,
+    QTabBar,
     QTableView,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -141,8 +142,12 @@ class ReconcileView(QWidget):
         self.problem = message_label("ErrorBox")
 
         # The categories, one tab each, and the side-by-side detail beside them.
-        self.tabs = QTabWidget()
+        # The category tabs span the width; each shows its list on the left of the splitter.
+        self.tabs = QTabBar()
         self.tabs.setAccessibleName("Categories")
+        self.tabs.setExpanding(False)
+        self.pages = QStackedWidget()
+        self.tabs.currentChanged.connect(self._on_tab)
         self.models: dict[str, ReconcileItemsTableModel] = {}
         self.tables: dict[str, QTableView] = {}
         for kind in KINDS:
@@ -151,14 +156,19 @@ class ReconcileView(QWidget):
             table.selectionModel().currentRowChanged.connect(
                 lambda current, _prev, k=kind: self._on_item(k, current))
             self.models[kind], self.tables[kind] = model, table
-            self.tabs.addTab(table, TAB_TITLES[kind])
+            self.tabs.addTab(TAB_TITLES[kind])
+            self.pages.addWidget(table)
             self.tabs.setTabToolTip(self.tabs.count() - 1, KIND_LABELS[kind])
         self.rejected_model = RejectedRowsTableModel(self)
-        self.tabs.addTab(_table(self.rejected_model, "Rows not read"), "Not read")
+        self.tabs.addTab("Not read")
+        rejected_table = _table(self.rejected_model, "Rows not read")
+        for col, w in enumerate((100, 130, 250)):
+            rejected_table.setColumnWidth(col, w)
+        self.pages.addWidget(rejected_table)
         for col, w in enumerate((100, 230, 100)):
             self.tables[ONLY_REGIONAL].setColumnWidth(col, w)
         for kind in (DIFFERENCES, POSSIBLE, ONLY_NATIONAL, "matched"):
-            for col, w in enumerate((60, 190, 90, 100, 150)):
+            for col, w in enumerate((50, 175, 105, 108, 150)):
                 self.tables[kind].setColumnWidth(col, w)
 
         self.detail_title = QLabel("Select a row to see it beside the regional record.")
@@ -166,7 +176,7 @@ class ReconcileView(QWidget):
         self.detail_title.setWordWrap(True)
         self.lines_model = FieldLinesTableModel(self)
         self.lines = _table(self.lines_model, "Side by side")
-        for col, w in enumerate((115, 135, 175, 175)):
+        for col, w in enumerate((132, 128, 150, 150)):
             self.lines.setColumnWidth(col, w)
         self.lines.selectionModel().currentRowChanged.connect(lambda *_: self._enable())
         self.ours_button = QPushButton("&Our record is right")
@@ -223,11 +233,11 @@ class ReconcileView(QWidget):
         right_layout.addWidget(self.lines, 1)
         right_layout.addWidget(self.decide_row)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.tabs)
+        splitter.addWidget(self.pages)
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 5)
         splitter.setStretchFactor(1, 6)
-        splitter.setSizes([520, 640])
+        splitter.setSizes([470, 700])
         splitter.setChildrenCollapsible(False)
 
         layout = QVBoxLayout(self)
@@ -235,6 +245,7 @@ class ReconcileView(QWidget):
         layout.addWidget(self.busy_row)
         layout.addWidget(self.summary)
         layout.addWidget(self.problem)
+        layout.addWidget(self.tabs)
         layout.addWidget(splitter, 1)
         self._show_detail(None)
         self.refresh_runs()
@@ -344,6 +355,15 @@ class ReconcileView(QWidget):
         self.problem.show()
 
     # -- one item side by side -------------------------------------------------------------------
+    def _on_tab(self, index: int) -> None:
+        self.pages.setCurrentIndex(index)
+        kind = KINDS[index] if 0 <= index < len(KINDS) else None
+        if kind is not None:
+            table = self.tables[kind]
+            self._on_item(kind, table.currentIndex())
+        else:
+            self._show_detail(None)
+
     def current_kind(self) -> str | None:
         index = self.tabs.currentIndex()
         return KINDS[index] if 0 <= index < len(KINDS) else None
@@ -518,7 +538,9 @@ class CorrectionsExportDialog(QDialog):
         self.target.setAccessibleName("File to write")
         browse = QPushButton("&Browse…")
         browse.clicked.connect(self._browse)
-        row = QHBoxLayout()
+        file_box = QWidget()
+        row = QHBoxLayout(file_box)
+        row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.target, 1)
         row.addWidget(browse)
         self.recipient = QComboBox()
@@ -532,7 +554,7 @@ class CorrectionsExportDialog(QDialog):
         self.justification.setFixedHeight(64)
         self.justification.setTabChangesFocus(True)
         form = QFormLayout()
-        form.addRow("&File", row)
+        form.addRow("&File", file_box)
         form.addRow("&Recipient", self.recipient)
         form.addRow("&Justification", self.justification)
         marking = services.get(ExportService).marking().text
@@ -618,6 +640,7 @@ class CorrectionsExportDialog(QDialog):
                              f"{result.marking}).\nSHA-256: {result.sha256}\nThe disclosure "
                              "is recorded in the audit log.")
         self.outcome.show()
+        self.adjustSize()
         self.export_button.hide()
         self.cancel_button.hide()
         self.close_button.show()

@@ -259,48 +259,71 @@ def upgrade() -> None:
         sqlite_where=sa.text("merged_into_id IS NOT NULL OR erased = 1"),
         postgresql_where=sa.text("merged_into_id IS NOT NULL OR erased = 1"),
     )
-    op.create_index("ix_nominal_live_dob", "nominal", ["merged_into_id", "dob", "id"], unique=False)
+    op.create_index(
+        "ix_nominal_live_dob", "nominal", ["merged_into_id", "dob", "id", "erased"], unique=False
+    )
     op.create_index(
         "ix_nominal_live_establishment",
         "nominal",
-        ["merged_into_id", "establishment", "sort_name"],
+        ["merged_into_id", "establishment", "sort_name", "id", "erased"],
         unique=False,
     )
     op.create_index(
-        "ix_nominal_live_force", "nominal", ["merged_into_id", "force", "sort_name"], unique=False
+        "ix_nominal_live_force",
+        "nominal",
+        ["merged_into_id", "force", "sort_name", "id", "erased"],
+        unique=False,
     )
     op.create_index(
         "ix_nominal_live_manager",
         "nominal",
-        ["merged_into_id", "nominal_manager", "sort_name"],
+        ["merged_into_id", "nominal_manager", "sort_name", "id", "erased"],
         unique=False,
     )
     op.create_index(
-        "ix_nominal_live_pnc", "nominal", ["merged_into_id", "pnc_norm", "id"], unique=False
+        "ix_nominal_live_pnc",
+        "nominal",
+        ["merged_into_id", "pnc_norm", "id", "erased"],
+        unique=False,
     )
     op.create_index(
-        "ix_nominal_live_release", "nominal", ["merged_into_id", "release_date", "id"], unique=False
+        "ix_nominal_live_ref", "nominal", ["merged_into_id", "id", "erased"], unique=False
+    )
+    op.create_index(
+        "ix_nominal_live_release",
+        "nominal",
+        ["merged_into_id", "release_date", "id", "erased"],
+        unique=False,
     )
     op.create_index(
         "ix_nominal_live_risk",
         "nominal",
-        ["merged_into_id", "risk_rank", "sort_name"],
+        ["merged_into_id", "risk_rank", "sort_name", "id", "risk_level", "erased"],
         unique=False,
     )
     op.create_index(
-        "ix_nominal_live_sort_name", "nominal", ["merged_into_id", "sort_name", "id"], unique=False
+        "ix_nominal_live_sort_name",
+        "nominal",
+        ["merged_into_id", "sort_name", "id", "erased"],
+        unique=False,
     )
     op.create_index(
-        "ix_nominal_live_status", "nominal", ["merged_into_id", "status", "sort_name"], unique=False
+        "ix_nominal_live_status",
+        "nominal",
+        ["merged_into_id", "status", "sort_name", "id", "erased"],
+        unique=False,
     )
     op.create_index(
         "ix_nominal_live_status_release",
         "nominal",
-        ["merged_into_id", "status", "release_date"],
+        ["merged_into_id", "status", "release_date", "id", "erased"],
         unique=False,
     )
     op.create_index(
-        "ix_nominal_live_updated", "nominal", ["merged_into_id", "updated_at", "id"], unique=False
+        "ix_nominal_live_updated",
+        "nominal",
+        ["merged_into_id", "updated_at", "id", "erased"],
+        unique=False,
     )
     op.create_index("ix_nominal_pnc_norm", "nominal", ["pnc_norm"], unique=False)
     op.create_table(
