@@ -615,9 +615,9 @@ def page(session: Session, flt: NominalFilter, sort: SortKey, descending: bool, 
     """One page of rows. ``after`` (the ref of the last row already shown) continues from that
     row (keyset paging: as cheap deep in the list as at its top); otherwise ``offset`` skips.
 
-    Either way the page's ids are chosen first from the sort column's index alone (which holds
-    every column of the list's WHERE), and only those rows are read from the table: an OFFSET
-    of 50,000 skips index entries, not table rows."""
+    Past the first page, the page's ids are chosen first from the sort column's index alone
+    (which holds every column of the list's WHERE), and only those rows are read from the
+    table: an OFFSET of 50,000 skips index entries, not table rows."""
     where = _where(flt)
     if where.empty or limit <= 0:
         return []
@@ -629,11 +629,11 @@ def page(session: Session, flt: NominalFilter, sort: SortKey, descending: bool, 
         clauses.append(cursor)
         offset = 0
     order = [c.desc() if descending else c.asc() for c in SORT_COLUMNS[sort]]
-    ids = (select(Nominal.id).where(*clauses).order_by(*order)
-           .offset(max(offset, 0)).limit(limit))
     if offset <= 0 and after is None:
         stmt: Any = select(*_ROW_COLUMNS).where(*clauses).order_by(*order).limit(limit)
         return [_row(r) for r in session.execute(stmt)]
+    ids = (select(Nominal.id).where(*clauses).order_by(*order)
+           .offset(max(offset, 0)).limit(limit))
     wanted = [int(i) for (i,) in session.execute(ids)]
     if not wanted:
         return []

@@ -147,7 +147,6 @@ class ReconcileView(QWidget):
         self.tabs.setAccessibleName("Categories")
         self.tabs.setExpanding(False)
         self.pages = QStackedWidget()
-        self.tabs.currentChanged.connect(self._on_tab)
         self.models: dict[str, ReconcileItemsTableModel] = {}
         self.tables: dict[str, QTableView] = {}
         for kind in KINDS:
@@ -247,6 +246,7 @@ class ReconcileView(QWidget):
         layout.addWidget(self.problem)
         layout.addWidget(self.tabs)
         layout.addWidget(splitter, 1)
+        self.tabs.currentChanged.connect(self._on_tab)
         self._show_detail(None)
         self.refresh_runs()
 
