@@ -236,6 +236,11 @@ def main(
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv == ["--version"]:
+        # Answered before the sub-commands register (registering imports their services):
+        # this is the bare start that command timings are compared with.
+        out.write(f"caseward {__version__}\n")
+        return EXIT_OK
     command = "?"
     cli: Cli | None = None
     try:

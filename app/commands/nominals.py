@@ -82,6 +82,8 @@ def _read_json(path: Path) -> Any:
     except json.JSONDecodeError as exc:
         raise BadInput(f"{path.name} is not valid JSON (line {exc.lineno}, column "
                        f"{exc.colno}).") from None
+    except RecursionError:  # found by tests/reliability/test_fuzz_nominal_add.py
+        raise BadInput(f"{path.name} is nested too deeply to be a nominal record.") from None
 
 
 def _problems_text(problems: Any) -> str:

@@ -81,7 +81,15 @@ def _fold_cached(text: str) -> str:
     return _fold(text)
 
 
+_ASCII_JOINERS = str.maketrans("", "", "".join(ch for ch in _JOINERS if ch.isascii()))
+_ASCII_SEPARATORS = re.compile(r"[^a-z0-9]+")
+
+
 def _fold(text: str) -> str:
+    if text.isascii():
+        # The common case, and the same result as below: NFKD leaves ASCII alone, and the only
+        # ASCII characters the translation table touches are the apostrophe joiners.
+        return " ".join(_ASCII_SEPARATORS.sub(" ", text.translate(_ASCII_JOINERS).lower()).split())
     decomposed = unicodedata.normalize("NFKD", text.translate(_TRANSLATE))
     out: list[str] = []
     for ch in decomposed:
