@@ -158,7 +158,12 @@ def _live(query: Select[Any], arm: Arm, filters: CalendarFilters) -> Select[Any]
     elif filters.manager is None and filters.force is None:
         # The few dead nominals come from a tiny partial index, once per query; the arm's
         # rows are not joined to the (wide) nominal table at all.
-        dead = select(Nominal.id).where(text(DEAD_NOMINAL_SQL))
+        # SQLite may prefer scanning a wider covering index; name the partial one (SQLite only).
+        dead = (
+            select(Nominal.id)
+            .where(text(DEAD_NOMINAL_SQL))
+            .with_hint(Nominal, "INDEXED BY ix_nominal_dead", "sqlite")
+        )
         return query.where(arm.nominal_id.not_in(dead))
     else:
         # A manager's or force's nominals: let the nominal indexes lead.

@@ -52,7 +52,12 @@ Cancelled = Callable[[], bool]
 MergeHook = Callable[[Session, int, int], int]
 
 # "module:function" of every re-pointing hook; resolved at merge time (no import-time wiring).
-MERGE_HOOKS: list[str] = []
+MERGE_HOOKS: list[str] = [
+    "app.services.merge_links:engagement",
+    "app.services.merge_links:meetings",
+    "app.services.merge_links:prevent",
+    "app.services.merge_links:reconciliation",
+]
 _RUNTIME_HOOKS: dict[str, MergeHook] = {}
 
 

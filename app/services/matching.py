@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -138,13 +139,24 @@ def _digits(d: date) -> str:
     return f"{d.year:04d}{d.month:02d}{d.day:02d}"
 
 
+_NOT_ASCII_ALNUM = re.compile(r"[^0-9A-Z]+")
+_NOT_ASCII_ALNUM_OR_SLASH = re.compile(r"[^0-9A-Z/]+")
+
+
 def _clean_id(value: str) -> str:
-    return "".join(ch for ch in value.upper() if ch.isalnum())
+    upper = value.upper()
+    if upper.isascii():  # the usual case; the same result as the loop, without the loop
+        return _NOT_ASCII_ALNUM.sub("", upper)
+    return "".join(ch for ch in upper if ch.isalnum())
 
 
 def _clean_cro(value: str) -> str:
     # CRO numbers are written NNNNNN/YYL with or without leading zeros on the serial.
-    text = "".join(ch for ch in value.upper() if ch.isalnum() or ch == "/")
+    upper = value.upper()
+    if upper.isascii():
+        text = _NOT_ASCII_ALNUM_OR_SLASH.sub("", upper)
+    else:
+        text = "".join(ch for ch in upper if ch.isalnum() or ch == "/")
     serial, slash, rest = text.partition("/")
     return (serial.lstrip("0") or "0") + slash + rest if slash else text
 

@@ -61,11 +61,23 @@ def _connect(path: Path, hex_key: str) -> Any:
     return conn
 
 
+def _render_sqlite_table_hints() -> None:
+    """SQLAlchemy's SQLite compiler drops `with_hint(..., dialect_name="sqlite")` table hints;
+    render them (`nominal INDEXED BY ix_...`) so the few index choices we pin take effect."""
+    from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
+
+    def get_from_hint_text(self: SQLiteCompiler, table: Any, text: str) -> str:
+        return text
+
+    SQLiteCompiler.get_from_hint_text = get_from_hint_text  # type: ignore[method-assign]
+
+
 def make_engine(path: Path, data_key: bytes, *, immediate: bool = False) -> Engine:
     """An engine whose every connection is keyed with `data_key`.
 
     `immediate=True` makes every transaction BEGIN IMMEDIATE: writers take the write lock at
     the start, so read-then-write sequences (the audit chain's previous hash) cannot interleave."""
+    _render_sqlite_table_hints()
     hex_key = data_key.hex()
 
     def creator() -> Any:

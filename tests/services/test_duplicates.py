@@ -134,7 +134,9 @@ def test_merge_moves_everything_and_keeps_both_histories(coord, vault) -> None: 
     finally:
         unregister_merge_hook("test-links")
     assert moved == [(1, 2)]
-    assert result.repointed == {"test-links": 3}
+    assert result.repointed["test-links"] == 3
+    assert set(result.repointed) >= {"app.services.merge_links:engagement",
+                                     "app.services.merge_links:meetings"}
     service = NominalService(coord)
     kept = service.get(keep)
     assert kept.notes == "seen in Luton"  # keep's was empty: drop's value taken
@@ -222,3 +224,22 @@ def test_compare_offers_the_default_choices(coord) -> None:  # type: ignore[no-u
     assert lines["notes"].default == "drop"
     assert lines["surname"].default == "keep" and not lines["surname"].same
     assert lines["dob"].same
+
+
+def test_merge_moves_linked_contacts_to_the_kept_record(coord) -> None:  # type: ignore[no-untyped-def]
+    """Contacts logged against the dropped record follow it to the kept one (real hooks)."""
+    from datetime import datetime
+
+    from app.services.engagement import EngagementService
+
+    keep, drop = _two(coord)
+    engagement = EngagementService(coord)
+    engagement.log_contact(drop, datetime(2026, 11, 2, 10, 0), "home_visit", "DC Imogen Thursby",
+                           "made", notes="visit before the merge")
+    assert engagement.contacts(drop)
+    result = DuplicateService(coord).merge(keep, drop, reason="same person")
+    assert result.repointed["app.services.merge_links:engagement"] == 1
+    notes = [c.notes for c in engagement.contacts(keep)]
+    assert "visit before the merge" in notes
+    with pytest.raises(ValidationError, match="merged into another record"):
+        engagement.contacts(drop)
