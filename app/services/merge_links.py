@@ -62,6 +62,8 @@ def prevent(session: Session, keep_id: int, drop_id: int) -> int:
 def reconciliation(session: Session, keep_id: int, drop_id: int) -> int:
     """Saved reconciliation results that matched the dropped record now name the kept one."""
     result = session.execute(
-        update(ReconciliationItem).where(ReconciliationItem.nominal_id == drop_id).values(nominal_id=keep_id)
+        update(ReconciliationItem)
+        .where(ReconciliationItem.nominal_id == drop_id)
+        .values(nominal_id=keep_id)
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -69,7 +69,7 @@ def _render_sqlite_table_hints() -> None:
     def get_from_hint_text(self: SQLiteCompiler, table: Any, text: str) -> str:
         return text
 
-    SQLiteCompiler.get_from_hint_text = get_from_hint_text  # type: ignore[method-assign]
+    SQLiteCompiler.get_from_hint_text = get_from_hint_text  # type: ignore[method-assign,assignment]
 
 
 def make_engine(path: Path, data_key: bytes, *, immediate: bool = False) -> Engine:
