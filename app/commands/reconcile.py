@@ -14,10 +14,13 @@ from typing import Any
 
 from app.cli import Cli
 
+# Kept equal to app.services.reconcile's defaults by a test; repeated here so that building the
+# parser (done by every command) does not import the reconciliation service.
+DEFAULT_RECIPIENT = "National hub"
+DEFAULT_JUSTIFICATION = "Reconciliation corrections return"
+
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    from app.services.reconcile import DEFAULT_JUSTIFICATION, DEFAULT_RECIPIENT
-
     p = sub.add_parser(
         "reconcile", parents=[common],
         help="match a national headcount list (xlsx/csv) against the regional list and write "

@@ -174,3 +174,21 @@ def test_the_real_command(env: Any, tmp_path: Path) -> None:
                         "CASEWARD_PASSPHRASE": PASSPHRASE})
     assert proc.returncode == 0, proc.stderr
     assert set(json.loads(proc.stdout)) == CONTRACT
+
+
+def test_command_defaults_match_the_service_and_parsing_stays_light() -> None:
+    """The parser repeats the service's defaults so that building it imports no service."""
+    import subprocess
+    import sys
+
+    from app.commands import reconcile as command
+    from app.services import reconcile as service
+
+    assert command.DEFAULT_RECIPIENT == service.DEFAULT_RECIPIENT
+    assert command.DEFAULT_JUSTIFICATION == service.DEFAULT_JUSTIFICATION
+    code = (
+        "import sys; from app.cli import build_parser; build_parser(); "
+        "print('app.services.reconcile' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
