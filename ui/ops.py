@@ -214,3 +214,17 @@ class OpRunner(QObject):
     def wait(self, msecs: int = 30_000) -> bool:
         """Wait for the pool's threads (shutdown and tests)."""
         return bool(self._pool.waitForDone(msecs))
+
+
+class OpProgressSink:
+    """Bridges the export layer's ProgressSink to a background operation (progress, Cancel)."""
+
+    def __init__(self, ctx: OpContext) -> None:
+        self._ctx = ctx
+
+    def progress(self, done: int, total: int | None) -> None:
+        if not self._ctx.cancelled:
+            self._ctx.progress(done, total or 0)
+
+    def is_cancelled(self) -> bool:
+        return self._ctx.cancelled

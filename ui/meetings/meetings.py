@@ -53,7 +53,7 @@ from ui.meetings.models import (
     agenda_note,
     agenda_title,
 )
-from ui.ops import OpContext, Operation
+from ui.ops import OpContext, Operation, OpProgressSink
 from ui.prevent.common import (
     code_combo,
     combo_code,
@@ -214,19 +214,6 @@ class ActionDialog(QDialog):
                            self.nominal.currentText().strip() or None, meeting_id)
 
 
-class _Sink:
-    """Bridges the pack's progress sink to the background operation (progress, Cancel)."""
-
-    def __init__(self, ctx: OpContext) -> None:
-        self._ctx = ctx
-
-    def progress(self, done: int, total: int | None) -> None:
-        if not self._ctx.cancelled:
-            self._ctx.progress(done, total or 0)
-
-    def is_cancelled(self) -> bool:
-        return self._ctx.cancelled
-
 
 class PackDialog(QDialog):
     """Build the meeting pack: recipient, justification and destination; written off the UI
@@ -340,7 +327,7 @@ class PackDialog(QDialog):
         def work(ctx: OpContext) -> object:
             return packs.export_pack(key, target, recipient=recipient,
                                      justification=justification, today=today,
-                                     progress=_Sink(ctx))
+                                     progress=OpProgressSink(ctx))
 
         self._busy(True)
         self.op = self.services.ops.start(

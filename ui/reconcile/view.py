@@ -45,7 +45,7 @@ from app.services.reconcile import (
     ReconcileService,
     RunSummary,
 )
-from ui.ops import OpContext, Operation
+from ui.ops import OpContext, Operation, OpProgressSink
 from ui.reconcile.models import (
     CandidatesTableModel,
     FieldLinesTableModel,
@@ -77,19 +77,6 @@ def _table(model: Any, name: str) -> QTableView:
     header.setStretchLastSection(True)
     return view
 
-
-class _Sink:
-    """The export's progress and Cancel, through the background operation."""
-
-    def __init__(self, ctx: OpContext) -> None:
-        self._ctx = ctx
-
-    def progress(self, done: int, total: int | None) -> None:
-        if not self._ctx.cancelled:
-            self._ctx.progress(done, total or 0)
-
-    def is_cancelled(self) -> bool:
-        return self._ctx.cancelled
 
 
 class ReconcileView(QWidget):
@@ -618,7 +605,7 @@ class CorrectionsExportDialog(QDialog):
         def work(ctx: OpContext) -> Disclosure:
             return service.export_corrections(run_id, target, recipient=recipient,
                                               justification=justification,
-                                              overwrite=overwrite, progress=_Sink(ctx))
+                                              overwrite=overwrite, progress=OpProgressSink(ctx))
 
         self.export_button.setEnabled(False)
         self.progress.setRange(0, 0)

@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 from app.domain.errors import CasewardError
 from app.services.audit import AuditRecord
 from app.services.exports import Disclosure, ExportService, proposed_name
-from ui.ops import OpContext, Operation
+from ui.ops import OpContext, Operation, OpProgressSink
 from ui.services import Services
 
 RECENT_KEY = "exports/recent_recipients"
@@ -91,19 +91,6 @@ def remember_recipient(settings: QSettings, recipient: str) -> None:
     settings.setValue(RECENT_KEY, names[:RECENT_MAX])
     settings.sync()
 
-
-class _Sink:
-    """Bridges the export's ProgressSink to the background operation (progress and Cancel)."""
-
-    def __init__(self, ctx: OpContext) -> None:
-        self._ctx = ctx
-
-    def progress(self, done: int, total: int | None) -> None:
-        if not self._ctx.cancelled:
-            self._ctx.progress(done, total or 0)
-
-    def is_cancelled(self) -> bool:
-        return self._ctx.cancelled
 
 
 @dataclass(frozen=True)
@@ -320,7 +307,7 @@ class ExportDialog(QDialog):
         exports, ref, today = self.exports, self.nominal_ref, self.today
 
         def work(ctx: OpContext) -> Disclosure:
-            sink = _Sink(ctx)
+            sink = OpProgressSink(ctx)
             if c.key == BRIEFING and ref:
                 return exports.brief(ref, target, recipient=recipient,
                                      justification=justification, overwrite=overwrite,
