@@ -1,7 +1,8 @@
 """The `caseward` command line: common options, passphrase sources, exit codes, error reporting.
 
-Sub-commands live in app/commands/*; each module registers its parsers. Imports are kept lazy
-so that a command starts quickly (tests compare `search` with `--version`)."""
+Sub-commands live in app/commands/*; each module registers its parsers, and only the module of
+the command given is imported. Imports are kept lazy so that a command starts quickly (tests
+compare `search` with `--version`)."""
 
 from __future__ import annotations
 
@@ -171,8 +172,10 @@ def common_options() -> argparse.ArgumentParser:
     return common
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from app.commands import MODULES
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given `argv`, with only the sub-command it names registered (a command then
+    imports nothing of the others), and with every sub-command for help and usage errors."""
+    from app.commands import all_modules, modules_for
 
     common = common_options()
     parser = _Parser(
@@ -183,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"caseward {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in MODULES:
+    for module in all_modules() if argv is None else modules_for(argv, common):
         module.register(sub, common)
     return parser
 
@@ -244,7 +247,7 @@ def main(
     command = "?"
     cli: Cli | None = None
     try:
-        parser = build_parser()
+        parser = build_parser(argv)
         # argparse writes usage, --help and --version to sys.stdout/stderr: send them to ours.
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             args = parser.parse_args(argv)

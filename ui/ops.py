@@ -217,7 +217,12 @@ class OpRunner(QObject):
 
 
 class OpProgressSink:
-    """Bridges the export layer's ProgressSink to a background operation (progress, Cancel)."""
+    """Bridges the export layer's ProgressSink to a background operation (progress, Cancel).
+
+    A writer that does not know its total yet reports `total=None`; it reaches the operation's
+    `progress(done, total)` as total 0, which every receiver shows as a busy indicator (a
+    QProgressBar with range 0..0) rather than dropping it. Once Cancel is pressed nothing more
+    is reported, and `is_cancelled()` tells the writer to stop and remove its temporary file."""
 
     def __init__(self, ctx: OpContext) -> None:
         self._ctx = ctx

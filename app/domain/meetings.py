@@ -333,6 +333,7 @@ class IsaInput:
     review_date: date
     start_date: date | None = None
     reference: str = ""
+    legal_basis: str = ""
 
 
 @dataclass(frozen=True)
@@ -348,6 +349,8 @@ class CorrespondenceInput:
     summary: str = ""
     # Why an outgoing item was disclosed (the audit's justification); the ISA's purpose if empty.
     justification: str = ""
+    # The item this one answers (ref or id): it must go the other way (in answers out).
+    reply_to: str | int | None = None
 
 
 # --- performance --------------------------------------------------------------------------------

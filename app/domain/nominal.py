@@ -321,6 +321,20 @@ def _path(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
+SHOWN_KEY_CHARS = 40
+
+
+def shown_key(key: object) -> str:
+    """A key from an untrusted file as an error message names it: every character that is not
+    printable (escape sequences, newlines, bidi overrides) and the backslash escaped as repr()
+    would, and cut to SHOWN_KEY_CHARS characters, so the message cannot drive a terminal or
+    forge a line of output."""
+    text = str(key)
+    head = text[:SHOWN_KEY_CHARS]
+    shown = "".join(ch if ch.isprintable() and ch != "\\" else repr(ch)[1:-1] for ch in head)
+    return shown + ("…" if len(text) > SHOWN_KEY_CHARS else "")
+
+
 def _date_path(prefix: str, name: str) -> str:
     return _path(prefix, f"dates.{name}" if name in DATE_FIELDS else name)
 
@@ -545,7 +559,7 @@ def parse_nominal_json(raw: Any, prefix: str = "") -> tuple[Nominal | None, list
         return None, [Problem(where, "must be a JSON object")]
     for key in raw:
         if key not in CONTRACT_KEYS:
-            c.error(_path(prefix, str(key)), "is not a field of a nominal")
+            c.error(_path(prefix, shown_key(key)), "is not a field of a nominal")
     if raw.get("ref") is not None:
         c.error(_path(prefix, "ref"), "is assigned by Caseward; leave it out")
     surname = _text(raw, "surname", _path(prefix, "surname"), c)
@@ -561,7 +575,7 @@ def parse_nominal_json(raw: Any, prefix: str = "") -> tuple[Nominal | None, list
             continue
         for key in item:
             if key not in _ALIAS_KEYS:
-                c.error(f"{at}.{key}", "is not a field of an alias")
+                c.error(f"{at}.{shown_key(key)}", "is not a field of an alias")
         aliases.append(
             Alias(
                 surname=_text(item, "surname", f"{at}.surname", c) or "",

@@ -3,7 +3,12 @@
 Each item is logged with the ISA it relies on and the nominals it concerns. A reply-by date
 feeds the calendar (kind ``action_due``, titled "Reply due: …") until the reply is recorded. An
 outgoing item is a disclosure: it is audited with the agency as recipient and the justification
-(or the ISA's purpose) as the reason."""
+(or the ISA's purpose) as the reason.
+
+A reply is logged as an item of its own linked to the one it answers (an incoming reply to an
+outgoing item, or the other way); logging it sets the original's ``replied_on``, which takes the
+original's reply-by date off the calendar and Today. An ISA that any item relied on is never
+deleted: it is retired, so the log still says what each disclosure relied on."""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.errors import NotFound, ValidationError
@@ -48,8 +53,15 @@ __all__ = [
     "CorrespondenceInfo",
     "CorrespondenceService",
     "IsaInfo",
+    "ThreadItem",
+    "isa_problems",
     "reply_due_items",
 ]
+
+# How far ahead an agreement's review shows as "due soon".
+REVIEW_SOON_DAYS = 30
+# A thread deeper than this is cut short (replies to replies of ... a runaway chain).
+MAX_THREAD_DEPTH = 50
 
 
 @dataclass(frozen=True)
@@ -63,15 +75,37 @@ class IsaInfo:
     start_date: date | None
     review_date: date
     status: str
+    legal_basis: str = ""
+    ended_on: date | None = None
+    used_by: int = 0  # correspondence items that relied on it
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
 
     def review_overdue(self, today: date) -> bool:
-        return self.status == "active" and self.review_date < today
+        return self.active and self.review_date < today
+
+    def state(self, today: date) -> str:
+        """"Retired", "Review overdue", "Review due soon" or "Active"."""
+        if not self.active:
+            return "Retired"
+        if self.review_date < today:
+            return "Review overdue"
+        if (self.review_date - today).days <= REVIEW_SOON_DAYS:
+            return "Review due soon"
+        return "Active"
+
+    def as_input(self) -> IsaInput:
+        return IsaInput(self.title, self.parties, self.purpose, self.review_date,
+                        self.start_date, self.reference, self.legal_basis)
 
     def as_json(self) -> dict[str, Any]:
         return {"ref": self.ref, "title": self.title, "reference": self.reference,
                 "parties": list(self.parties), "purpose": self.purpose,
-                "start_date": self.start_date, "review_date": self.review_date,
-                "status": self.status}
+                "legal_basis": self.legal_basis, "start_date": self.start_date,
+                "review_date": self.review_date, "status": self.status,
+                "ended_on": self.ended_on}
 
 
 @dataclass(frozen=True)
@@ -91,16 +125,36 @@ class CorrespondenceInfo:
     reply_by: date | None
     replied_on: date | None
     created_by: str
+    isa_id: int | None = None
+    reply_to_ref: str | None = None  # the item this one answers
+    reply_refs: tuple[str, ...] = ()  # the items that answer this one
 
     def reply_overdue(self, today: date) -> bool:
         return self.reply_by is not None and self.replied_on is None and self.reply_by < today
+
+    def reply_state(self, today: date) -> str:
+        """"Reply overdue", "Awaiting reply", "Replied" or "" (no reply was asked for)."""
+        if self.replied_on is not None or self.reply_refs:
+            return "Replied"
+        if self.reply_by is None:
+            return ""
+        return "Reply overdue" if self.reply_by < today else "Awaiting reply"
 
     def as_json(self) -> dict[str, Any]:
         return {"ref": self.ref, "agency": self.agency, "direction": self.direction,
                 "date": self.sent_on, "type": self.corr_type, "subject": self.subject,
                 "summary": self.summary, "isa": self.isa_ref,
                 "nominals": list(self.nominal_refs), "reply_by": self.reply_by,
-                "replied_on": self.replied_on}
+                "replied_on": self.replied_on, "reply_to": self.reply_to_ref,
+                "replies": list(self.reply_refs)}
+
+
+@dataclass(frozen=True)
+class ThreadItem:
+    """One item of a thread and how deep it sits (0: the item that began it)."""
+
+    depth: int
+    item: CorrespondenceInfo
 
 
 @dataclass(frozen=True)
@@ -114,14 +168,69 @@ class CorrespondenceFilter:
     date_to: date | None = None
 
 
-def _isa(row: InformationSharingAgreement) -> IsaInfo:
+def isa_problems(isa: IsaInput) -> dict[str, str]:
+    """Every problem with an agreement as entered, field -> message ({} when it is fine).
+
+    Pure: the register form calls it as the user types; the service refuses the first."""
+    problems: dict[str, str] = {}
+
+    def text(value: Any, name: str, limit: int, *, required: bool = False,
+             multiline: bool = False) -> None:
+        try:
+            clean_text(value, name, limit, required=required, multiline=multiline)
+        except ValidationError as exc:
+            problems.setdefault(name, exc.message)
+
+    text(isa.title, "title", 300, required=True)
+    text(isa.reference, "reference", 100)
+    parties = [p for p in isa.parties if isinstance(p, str) and p.strip()]
+    for i, p in enumerate(isa.parties):
+        text(p, "parties", 200)
+        if "parties" in problems:
+            problems["parties"] = f"party {i + 1} {problems['parties']}"
+            break
+    if "parties" not in problems:
+        if len(parties) < 2:
+            problems["parties"] = "an agreement has at least two parties"
+        elif len({p.strip().casefold() for p in parties}) < len(parties):
+            problems["parties"] = "a party is named twice"
+    text(isa.purpose, "purpose", 5000, required=True, multiline=True)
+    text(isa.legal_basis, "legal_basis", 2000, multiline=True)
+    if not isinstance(isa.review_date, date):
+        problems["review_date"] = "must be a date"
+    elif isa.start_date is not None and isa.review_date < isa.start_date:
+        problems["review_date"] = "must not be before the start date"
+    if isa.start_date is not None and not isinstance(isa.start_date, date):
+        problems["start_date"] = "must be a date"
+    return problems
+
+
+def _check_isa(isa: IsaInput) -> None:
+    problems = isa_problems(isa)
+    if problems:
+        name, message = next(iter(problems.items()))
+        raise ValidationError(name, message)
+
+
+def _isa(row: InformationSharingAgreement, used_by: int = 0) -> IsaInfo:
     try:
         parties = json.loads(row.parties)
     except ValueError:
         parties = []
     return IsaInfo(row.id, row.ref, row.title, row.reference,
                    tuple(str(p) for p in parties) if isinstance(parties, list) else (),
-                   row.purpose, row.start_date, row.review_date, row.status)
+                   row.purpose, row.start_date, row.review_date, row.status,
+                   row.legal_basis or "", row.ended_on, used_by)
+
+
+def _isa_use(s: Session, isa_ids: Sequence[int]) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for start in range(0, len(isa_ids), 500):
+        out.update({i: n for i, n in s.execute(
+            select(Correspondence.isa_id, func.count())
+            .where(Correspondence.isa_id.in_(isa_ids[start:start + 500]))
+            .group_by(Correspondence.isa_id)) if i is not None})
+    return out
 
 
 def _isa_row(s: Session, key: int | str) -> InformationSharingAgreement:
@@ -136,12 +245,22 @@ def _infos(s: Session, rows: Sequence[Correspondence]) -> list[CorrespondenceInf
     labels = meeting_lists(s).correspondence_types
     ids = [r.id for r in rows]
     nominals: dict[int, list[str]] = defaultdict(list)
+    replies: dict[int, list[str]] = defaultdict(list)
     for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
         for cid, nid in s.execute(
                 select(CorrespondenceNominal.correspondence_id, CorrespondenceNominal.nominal_id)
-                .where(CorrespondenceNominal.correspondence_id.in_(ids[start:start + 500]))
+                .where(CorrespondenceNominal.correspondence_id.in_(chunk))
                 .order_by(CorrespondenceNominal.nominal_id)):
             nominals[cid].append(nominal_ref(nid))
+        for parent, ref in s.execute(
+                select(Correspondence.reply_to_id, Correspondence.ref)
+                .where(Correspondence.reply_to_id.in_(chunk))
+                .order_by(Correspondence.sent_on, Correspondence.id)):
+            replies[parent].append(ref)
+    parent_ids = sorted({r.reply_to_id for r in rows if r.reply_to_id is not None})
+    parents = dict(s.execute(select(Correspondence.id, Correspondence.ref)
+                             .where(Correspondence.id.in_(parent_ids)))) if parent_ids else {}
     isa_ids = sorted({r.isa_id for r in rows if r.isa_id is not None})
     isas = {i.id: (i.ref, i.title) for i in s.scalars(
         select(InformationSharingAgreement).where(InformationSharingAgreement.id.in_(isa_ids)))}
@@ -149,7 +268,33 @@ def _infos(s: Session, rows: Sequence[Correspondence]) -> list[CorrespondenceInf
         r.id, r.ref, r.agency, r.direction, r.sent_on, r.corr_type,
         labels.get(r.corr_type, r.corr_type), r.subject, r.summary,
         isas.get(r.isa_id or 0, (None, None))[0], isas.get(r.isa_id or 0, (None, None))[1],
-        tuple(nominals[r.id]), r.reply_by, r.replied_on, r.created_by) for r in rows]
+        tuple(nominals[r.id]), r.reply_by, r.replied_on, r.created_by, r.isa_id,
+        parents.get(r.reply_to_id) if r.reply_to_id is not None else None,
+        tuple(replies[r.id])) for r in rows]
+
+
+_ISA_FIELDS = ("title", "reference", "parties", "purpose", "legal_basis", "start_date",
+               "review_date")
+
+
+def _fill_isa(row: InformationSharingAgreement, isa: IsaInput) -> None:
+    """Copy a checked input onto the row, cleaned as stored."""
+    parties = [clean_text(p, "parties", 200) for p in isa.parties]
+    row.title = clean_text(isa.title, "title", 300, required=True)
+    row.reference = clean_text(isa.reference, "reference", 100)
+    row.parties = json.dumps([p for p in parties if p], ensure_ascii=False)
+    row.purpose = clean_text(isa.purpose, "purpose", 5000, required=True, multiline=True)
+    row.legal_basis = clean_text(isa.legal_basis, "legal_basis", 2000, multiline=True)
+    row.start_date = isa.start_date
+    row.review_date = isa.review_date
+
+
+def _corr_row(s: Session, key: int | str) -> Correspondence:
+    number = parse_ref(CORRESPONDENCE_REF_PREFIX, key)
+    row = s.get(Correspondence, number) if number is not None else None
+    if row is None:
+        raise NotFound("There is no correspondence with that reference.")
+    return row
 
 
 def reply_due_items(session: Session, start: date, end: date,
@@ -194,22 +339,11 @@ class CorrespondenceService(Service):
     # -- ISA register -----------------------------------------------------------------------
     @requires(Perm.MEETING_WRITE)
     def add_isa(self, isa: IsaInput) -> IsaInfo:
-        title = clean_text(isa.title, "title", 300, required=True)
-        purpose = clean_text(isa.purpose, "purpose", 5000, required=True, multiline=True)
-        parties = [clean_text(p, f"parties[{i}]", 200, required=True)
-                   for i, p in enumerate(isa.parties)]
-        if len(parties) < 2:
-            raise ValidationError("parties", "an agreement has at least two parties")
-        if not isinstance(isa.review_date, date):
-            raise ValidationError("review_date", "must be a date")
-        if isa.start_date is not None and isa.review_date < isa.start_date:
-            raise ValidationError("review_date", "must not be before the start date")
+        _check_isa(isa)
         with self.vault.write() as s:
-            row = InformationSharingAgreement(
-                ref="", title=title, reference=clean_text(isa.reference, "reference", 100),
-                parties=json.dumps(parties, ensure_ascii=False), purpose=purpose,
-                start_date=isa.start_date, review_date=isa.review_date, status="active",
-                created_by=self.vault.actor.user)
+            row = InformationSharingAgreement(ref="", status="active",
+                                              created_by=self.vault.actor.user)
+            _fill_isa(row, isa)
             s.add(row)
             s.flush()
             row.ref = format_ref(ISA_REF_PREFIX, row.id)
@@ -218,13 +352,42 @@ class CorrespondenceService(Service):
 
     @requires(Perm.MEETING_READ)
     def isas(self, include_ended: bool = False) -> list[IsaInfo]:
-        """The ISA register, soonest review first."""
+        """The ISA register, soonest review first (retired ones last, when asked for)."""
         stmt = select(InformationSharingAgreement)
         if not include_ended:
             stmt = stmt.where(InformationSharingAgreement.status == "active")
         with self.vault.read() as s:
-            return [_isa(r) for r in s.scalars(stmt.order_by(
-                InformationSharingAgreement.review_date, InformationSharingAgreement.id))]
+            rows = list(s.scalars(stmt.order_by(
+                (InformationSharingAgreement.status != "active"),
+                InformationSharingAgreement.review_date, InformationSharingAgreement.id)))
+            use = _isa_use(s, [r.id for r in rows])
+            return [_isa(r, use.get(r.id, 0)) for r in rows]
+
+    @requires(Perm.MEETING_READ)
+    def isa(self, key: int | str) -> IsaInfo:
+        with self.vault.read() as s:
+            row = _isa_row(s, key)
+            return _isa(row, _isa_use(s, [row.id]).get(row.id, 0))
+
+    @requires(Perm.MEETING_WRITE)
+    def update_isa(self, key: int | str, isa: IsaInput, reason: str = "") -> IsaInfo:
+        """Change an active agreement's details (a revision keeps the old values)."""
+        _check_isa(isa)
+        reason = clean_text(reason, "reason", 2000, multiline=True)
+        with self.vault.write() as s:
+            row = _isa_row(s, key)
+            if row.status != "active":
+                raise ValidationError("status", "a retired agreement cannot be changed")
+            before = {f: getattr(row, f) for f in _ISA_FIELDS}
+            _fill_isa(row, isa)
+            changes = {f: (before[f], getattr(row, f)) for f in _ISA_FIELDS
+                       if before[f] != getattr(row, f)}
+            if changes:
+                self.vault.revision(s, "isa", row.id, "update", changes, reason)
+                self.vault.audit(s, Category.ALTERATION, "isa.update", entity="isa",
+                                 ref=row.ref, reason=reason,
+                                 detail={"fields": sorted(changes)})
+            return _isa(row, _isa_use(s, [row.id]).get(row.id, 0))
 
     @requires(Perm.MEETING_WRITE)
     def review_isa(self, key: int | str, next_review: date | None, *, end: bool = False,
@@ -235,7 +398,9 @@ class CorrespondenceService(Service):
             changes: dict[str, tuple[Any, Any]] = {}
             if end:
                 changes["status"] = (row.status, "ended")
+                changes["ended_on"] = (row.ended_on, self._today())
                 row.status = "ended"
+                row.ended_on = self._today()
             if next_review is not None:
                 if not isinstance(next_review, date):
                     raise ValidationError("review_date", "must be a date")
@@ -247,6 +412,49 @@ class CorrespondenceService(Service):
             self.vault.audit(s, Category.ALTERATION, "isa.review", entity="isa", ref=row.ref,
                              reason=reason, detail={"fields": sorted(changes)})
             return _isa(row)
+
+    @requires(Perm.MEETING_WRITE)
+    def retire_isa(self, key: int | str, reason: str, ended_on: date | None = None) -> IsaInfo:
+        """End an agreement: it stays in the register (and on the items that relied on it)
+        but can no longer be chosen for new correspondence."""
+        reason = clean_text(reason, "reason", 2000, required=True, multiline=True)
+        ended = ended_on or self._today()
+        if not isinstance(ended, date):
+            raise ValidationError("ended_on", "must be a date")
+        with self.vault.write() as s:
+            row = _isa_row(s, key)
+            if row.status != "active":
+                raise ValidationError("status", "the agreement is already retired")
+            if row.start_date is not None and ended < row.start_date:
+                raise ValidationError("ended_on", "must not be before the start date")
+            self.vault.revision(s, "isa", row.id, "update",
+                                {"status": (row.status, "ended"),
+                                 "ended_on": (row.ended_on, ended)}, reason)
+            row.status, row.ended_on = "ended", ended
+            used = _isa_use(s, [row.id]).get(row.id, 0)
+            self.vault.audit(s, Category.ALTERATION, "isa.retire", entity="isa", ref=row.ref,
+                             reason=reason, detail={"ended_on": ended, "used_by": used})
+            return _isa(row, used)
+
+    @requires(Perm.MEETING_WRITE)
+    def remove_isa(self, key: int | str, reason: str) -> str:
+        """Delete an agreement entered in error; refused once any item has relied on it
+        (retire it instead). Returns its ref."""
+        reason = clean_text(reason, "reason", 2000, required=True, multiline=True)
+        with self.vault.write() as s:
+            row = _isa_row(s, key)
+            used = _isa_use(s, [row.id]).get(row.id, 0)
+            if used:
+                raise ValidationError(
+                    "isa", f"{used} correspondence item(s) relied on it: retire it instead, "
+                    "so the log keeps what each item relied on")
+            ref = row.ref
+            self.vault.revision(s, "isa", row.id, "delete",
+                                {f: (getattr(row, f), None) for f in _ISA_FIELDS}, reason)
+            s.delete(row)
+            self.vault.audit(s, Category.ERASURE, "isa.remove", entity="isa", ref=ref,
+                             reason=reason)
+            return ref
 
     # -- correspondence -------------------------------------------------------------------
     @requires(Perm.MEETING_WRITE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,23 @@ class CipherNotActive(RuntimeError):
     """The SQLite library in use is not SQLCipher: refuse rather than write plaintext."""
 
 
+def _create_private(path: Path) -> None:
+    """Create a new database file empty and owner-only (0600) before SQLite opens it.
+
+    SQLite would create it 0644 (less the umask), and it gives the -wal and -shm files the
+    database file's own mode, so this one call keeps all three private. An existing file is
+    left as it is; any other failure is left for SQLite to report as it always has."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:
+        return
+    os.close(fd)
+
+
 def _connect(path: Path, hex_key: str) -> Any:
     import sqlcipher3.dbapi2 as sqlcipher
 
+    _create_private(path)
     conn = sqlcipher.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False,
                              cached_statements=STATEMENT_CACHE)
     try:

@@ -74,3 +74,45 @@ def test_cancelled_work_delivers_nothing(qtbot: Any, runner: Any) -> None:
     qtbot.waitUntil(lambda: a.done and b.done)
     qtbot.wait(50)
     assert got == []
+
+
+def test_progress_sink_passes_an_unknown_total_as_busy_and_stops_on_cancel(
+    qtbot: Any, runner: Any
+) -> None:
+    """OpProgressSink (the export layer's sink): a writer that does not know its total yet
+    reports None, which reaches the view as total 0 (a busy bar), not dropped."""
+    from ui.ops import OpProgressSink
+
+    seen: list[tuple[int, int]] = []
+    sinks: list[bool] = []
+
+    def work(ctx: Any) -> str:
+        sink = OpProgressSink(ctx)
+        sink.progress(3, None)
+        sink.progress(4, 10)
+        sinks.append(sink.is_cancelled())
+        return "done"
+
+    got: list[Any] = []
+    runner.start("sink", work, on_result=got.append, on_progress=lambda d, t: seen.append((d, t)))
+    qtbot.waitUntil(lambda: bool(got))
+    assert seen == [(3, 0), (4, 10)] and sinks == [False]
+
+    started, release = threading.Event(), threading.Event()
+    after_cancel: list[bool] = []
+
+    def cancelled(ctx: Any) -> str:
+        sink = OpProgressSink(ctx)
+        started.set()
+        release.wait(5)
+        sink.progress(1, 2)  # after Cancel: dropped, and no Cancelled raised into the writer
+        after_cancel.append(sink.is_cancelled())
+        return "late"
+
+    op = runner.start("sink-cancel", cancelled, on_progress=lambda d, t: seen.append((d, t)))
+    assert started.wait(5)
+    op.cancel()
+    release.set()
+    assert runner.wait(5000)
+    qtbot.waitUntil(lambda: op.done)
+    assert after_cancel == [True] and seen == [(3, 0), (4, 10)]

@@ -26,6 +26,7 @@ from ui.nominals.common import (
     local_datetime,
     uk_date,
 )
+from ui.tablemodel import RowTableModel
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()
@@ -312,57 +313,6 @@ class NominalTableModel(QAbstractTableModel):
 # -- simple lists -----------------------------------------------------------------------------
 
 
-class _ListModel(QAbstractTableModel):
-    """Rows of one record type held in full (short lists only); subclasses say how cells read."""
-
-    COLUMNS: tuple[str, ...] = ()
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[Any] = []
-
-    def rowCount(self, parent: AnyIndex = ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = ROOT) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
-        if (role == DISPLAY and orientation == Qt.Orientation.Horizontal
-                and 0 <= section < len(self.COLUMNS)):
-            return self.COLUMNS[section]
-        return None
-
-    def set_rows(self, rows: Sequence[Any]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def record(self, row: int) -> Any:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def records(self) -> list[Any]:
-        return list(self._rows)
-
-    def data(self, index: AnyIndex, role: int = DISPLAY) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        if not 0 <= index.column() < len(self.COLUMNS):
-            return None
-        r = self._rows[index.row()]
-        if role == RECORD_ROLE:
-            return r
-        return self.cell(r, index.column(), role)
-
-    def cell(self, r: Any, col: int, role: int) -> Any:  # pragma: no cover - overridden
-        return None
-
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
-
 def history_value(value: Any) -> str:
     """A history value as a person reads it: dates dd/mm/yyyy, lists one item per line."""
     if value is None or value == "" or value == []:
@@ -386,7 +336,7 @@ def history_value(value: Any) -> str:
 ACTION_LABELS = {"create": "Created", "update": "Changed", "merge": "Merged"}
 
 
-class HistoryTableModel(_ListModel):
+class HistoryTableModel(RowTableModel):
     """A record's revisions, newest first: when, who, what changed from what to what, why."""
 
     COLUMNS = ("When", "Who", "Action", "Field", "Old value", "New value", "Reason")
@@ -408,7 +358,7 @@ class HistoryTableModel(_ListModel):
         return None
 
 
-class DuplicatePairTableModel(_ListModel):
+class DuplicatePairTableModel(RowTableModel):
     """Candidate pairs from the last scan, best first."""
 
     COLUMNS = ("Score", "Records", "Reasons")
@@ -441,7 +391,7 @@ class DuplicatePairTableModel(_ListModel):
         return None
 
 
-class RuleTableModel(_ListModel):
+class RuleTableModel(RowTableModel):
     """Data-quality rules with their counts of faulty records."""
 
     COLUMNS = ("Check", "Records", "Severity")

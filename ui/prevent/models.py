@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QFont
 
 from app.domain.prevent import CheckMade, PreventLists, Stage
@@ -25,6 +25,7 @@ from ui.prevent.common import (
     uk_date,
     uk_datetime,
 )
+from ui.tablemodel import RowTableModel
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()
@@ -34,59 +35,10 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 PAGE_SIZE = 200
 
 
-class _ListModel(QAbstractTableModel):
-    """Rows of one record type; subclasses say how a cell reads."""
-
-    COLUMNS: tuple[str, ...] = ()
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[Any] = []
-
-    def rowCount(self, parent: AnyIndex = ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = ROOT) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
-        if (role == DISPLAY and orientation == Qt.Orientation.Horizontal
-                and 0 <= section < len(self.COLUMNS)):
-            return self.COLUMNS[section]
-        return None
-
-    def record(self, row: int) -> Any:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def records(self) -> list[Any]:
-        return list(self._rows)
-
-    def set_rows(self, rows: Sequence[Any]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def clear(self) -> None:
-        self.set_rows([])
-
-    def data(self, index: AnyIndex, role: int = DISPLAY) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        if not 0 <= index.column() < len(self.COLUMNS):
-            return None
-        r = self._rows[index.row()]
-        if role == RECORD_ROLE:
-            return r
-        return self.cell(r, index.column(), role)
-
-    def cell(self, r: Any, col: int, role: int) -> Any:  # pragma: no cover - overridden
-        return None
-
-
 # -- referrals ------------------------------------------------------------------------------
 
 
-class ReferralTableModel(_ListModel):
+class ReferralTableModel(RowTableModel):
     """Referral rows (immediate risk first, in red), a page at a time from ReferralService."""
 
     COLUMNS = ("Ref", "Stage", "Received", "Subject", "Concern", "Sector", "Working days",
@@ -194,7 +146,7 @@ def stage_label(code: str) -> str:
 # -- intelligence ---------------------------------------------------------------------------
 
 
-class IntelTableModel(_ListModel):
+class IntelTableModel(RowTableModel):
     """The intelligence log, newest first; the grading (``2/B/C``) always shown."""
 
     COLUMNS = ("Ref", "Received", "Grading", "Handling", "Summary", "Referrals")
@@ -258,7 +210,7 @@ class IntelTableModel(_ListModel):
 # -- institutions ---------------------------------------------------------------------------
 
 
-class InstitutionTableModel(_ListModel):
+class InstitutionTableModel(RowTableModel):
     COLUMNS = ("Name", "Type", "Area", "Referrals", "Intelligence")
 
     def __init__(self, lists: PreventLists, parent: Any = None) -> None:
@@ -279,7 +231,7 @@ class InstitutionTableModel(_ListModel):
 # -- possible subject matches ---------------------------------------------------------------
 
 
-class SubjectMatchTableModel(_ListModel):
+class SubjectMatchTableModel(RowTableModel):
     """Records that may be the person being typed into the intake form, best first."""
 
     COLUMNS = ("Record", "Name", "Date of birth", "Likeness", "Why")
@@ -300,7 +252,7 @@ class SubjectMatchTableModel(_ListModel):
 # -- gateway checks (editable) --------------------------------------------------------------
 
 
-class CheckTableModel(_ListModel):
+class CheckTableModel(RowTableModel):
     """Checks made at the gateway: system, searched on, result. Edited in place."""
 
     COLUMNS = ("System searched", "Searched on", "Result")
@@ -361,7 +313,7 @@ class CheckTableModel(_ListModel):
 # -- VAF comparison -------------------------------------------------------------------------
 
 
-class VafComparisonTableModel(_ListModel):
+class VafComparisonTableModel(RowTableModel):
     """What changed between two VAF versions: old and new ratings and rationales."""
 
     COLUMNS = ("Factor or rating", "Was", "Now", "Rationale then", "Rationale now (why)")

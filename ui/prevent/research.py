@@ -28,6 +28,7 @@ from app.services.intelligence import IntelFilter, IntelligenceService
 from app.services.nominals import NominalService
 from app.services.referrals import ReferralFilter, ReferralService
 from app.services.research_pdf import ResearchService
+from ui.ops import OpProgressSink
 from ui.prevent.common import FormErrors, plain_text_edit
 from ui.prevent.intel import LinkPicker
 from ui.services import Services
@@ -61,20 +62,6 @@ def _remember(services: Services, recipient: str) -> None:
         remember_recipient(services.prefs.settings, recipient)
     except (ImportError, AttributeError):
         pass
-
-
-class _Sink:
-    """The export layer's progress sink, fed to the operation (Cancel stops the writer)."""
-
-    def __init__(self, ctx: Any) -> None:
-        self.ctx = ctx
-
-    def progress(self, done: int, total: int | None) -> None:
-        if total:
-            self.ctx.progress(done, total)
-
-    def is_cancelled(self) -> bool:
-        return bool(self.ctx.cancelled)
 
 
 class ExportDialog(QDialog):
@@ -289,14 +276,14 @@ class ResearchView(QWidget):
         narrative, title = self.narrative.toPlainText(), self.title.text()
         self.exporting = True
         self.export_button.setEnabled(False)
-        self.progress.setValue(0)
+        self.progress.setRange(0, 0)  # busy until the writer knows its page count
         self.progress.show()
         self.result.hide()
 
         def work(ctx: Any) -> Any:
             summary = service.research_summary_data(referral_ids, intel_ids, people, narrative)
             return service.export_pdf(summary, out, title=title, recipient=recipient,
-                                       justification=justification, progress=_Sink(ctx))
+                                       justification=justification, progress=OpProgressSink(ctx))
 
         def finish() -> None:
             self.exporting = False
@@ -324,5 +311,8 @@ class ResearchView(QWidget):
                                 on_bug=bug, on_progress=self._progress)
 
     def _progress(self, done: int, total: int) -> None:
-        self.progress.setMaximum(max(total, 1))
-        self.progress.setValue(done)
+        if total > 0:
+            self.progress.setRange(0, total)
+            self.progress.setValue(min(done, total))
+        else:  # an unknown total (OpProgressSink sends 0): a busy indicator
+            self.progress.setRange(0, 0)

@@ -3,10 +3,10 @@ side-by-side lines of one row, a possible match's candidates, and the rows not r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from app.io.national_import import RejectedRow
@@ -18,6 +18,7 @@ from app.services.reconcile import (
     FieldLine,
     ItemSummary,
 )
+from ui.tablemodel import RowTableModel
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()
@@ -32,50 +33,7 @@ def _date(value: Any) -> str:
     return value.strftime("%d/%m/%Y") if value is not None else ""
 
 
-class _TableModel(QAbstractTableModel):
-    """Rows of one record type with fixed headers; subclasses say how a cell reads."""
-
-    HEADERS: tuple[str, ...] = ()
-    RecordRole = Qt.ItemDataRole.UserRole + 1
-    SortRole = Qt.ItemDataRole.UserRole + 2
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[Any] = []
-
-    def rowCount(self, parent: AnyIndex = ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = ROOT) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == DISPLAY
-                and 0 <= section < len(self.HEADERS)):
-            return self.HEADERS[section]
-        return None
-
-    def set_rows(self, rows: Sequence[Any]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def record(self, row: int) -> Any:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def data(self, index: AnyIndex, role: int = DISPLAY) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        r = self._rows[index.row()]
-        if role == self.RecordRole:
-            return r
-        return self.cell(r, index.column(), role)
-
-    def cell(self, r: Any, col: int, role: int) -> Any:  # pragma: no cover - overridden
-        return None
-
-
-class ReconcileItemsTableModel(_TableModel):
+class ReconcileItemsTableModel(RowTableModel):
     """One category of a saved reconciliation, fetched a page at a time."""
 
     def __init__(self, kind: str, fetch: Callable[[int, int], list[ItemSummary]] | None = None,
@@ -85,7 +43,7 @@ class ReconcileItemsTableModel(_TableModel):
         self._fetch = fetch
         self._total = total
         regional = kind == ONLY_REGIONAL
-        self.HEADERS = (
+        self.COLUMNS = (
             ("Regional ref", "Name", "Date of birth") if regional else
             ("Row", "Name", "Date of birth",
              "Candidates" if kind == POSSIBLE else "Regional ref",
@@ -155,10 +113,10 @@ class ReconcileItemsTableModel(_TableModel):
         return None
 
 
-class FieldLinesTableModel(_TableModel):
+class FieldLinesTableModel(RowTableModel):
     """The national row and the regional record side by side; differing fields highlighted."""
 
-    HEADERS = ("Field", "National column", "National list", "Regional record", "Decision")
+    COLUMNS = ("Field", "National column", "National list", "Regional record", "Decision")
 
     def cell(self, r: FieldLine, col: int, role: int) -> Any:
         if role == DISPLAY:
@@ -178,10 +136,10 @@ class FieldLinesTableModel(_TableModel):
         return None
 
 
-class CandidatesTableModel(_TableModel):
+class CandidatesTableModel(RowTableModel):
     """A possible match's candidates, best first, with why each may be the person."""
 
-    HEADERS = ("Regional ref", "Score", "Decision", "Why it may be the same person")
+    COLUMNS = ("Regional ref", "Score", "Decision", "Why it may be the same person")
 
     def cell(self, r: CandidateView, col: int, role: int) -> Any:
         if role in (DISPLAY, Qt.ItemDataRole.ToolTipRole):
@@ -192,10 +150,10 @@ class CandidatesTableModel(_TableModel):
         return None
 
 
-class RejectedRowsTableModel(_TableModel):
+class RejectedRowsTableModel(RowTableModel):
     """Rows and values of the national list that could not be read."""
 
-    HEADERS = ("National row", "Column", "Problem", "Row left out")
+    COLUMNS = ("National row", "Column", "Problem", "Row left out")
 
     def cell(self, r: RejectedRow, col: int, role: int) -> Any:
         if role == DISPLAY:

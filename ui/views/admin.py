@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -33,6 +33,7 @@ from app.services.vault import check_user_name
 from ui.ops import OpContext
 from ui.preferences import MAX_IDLE_MINUTES, MIN_IDLE_MINUTES
 from ui.services import Services
+from ui.tablemodel import RowTableModel
 from ui.theme import icon
 from ui.widgets import FieldError, PassphraseFields, heading, message_label, with_error
 
@@ -47,60 +48,34 @@ def uk_datetime(at: datetime | None) -> str:
     return aware.astimezone().strftime("%d/%m/%Y %H:%M")
 
 
-class UsersTableModel(QAbstractTableModel):
+class UsersTableModel(RowTableModel):
     """The vault's active users (a handful: loaded whole)."""
 
-    RecordRole = Qt.ItemDataRole.UserRole + 1
-    SortRole = Qt.ItemDataRole.UserRole + 2
     COLUMNS = ("User name", "Display name", "Role", "Created", "Last sign-in", "Key slot")
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._users: list[UserInfo] = []
-
     def set_users(self, users: list[UserInfo]) -> None:
-        self.beginResetModel()
-        self._users = list(users)
-        self.endResetModel()
+        self.set_rows(users)
 
     def user(self, row: int) -> UserInfo | None:
-        return self._users[row] if 0 <= row < len(self._users) else None
+        found: UserInfo | None = self.record(row)
+        return found
 
     def row_of(self, name: str) -> int:
-        for i, u in enumerate(self._users):
+        for i, u in enumerate(self._rows):
             if u.name == name:
                 return i
         return -1
 
-    def rowCount(self, parent: AnyIndex = ROOT) -> int:
-        return 0 if parent.isValid() else len(self._users)
-
-    def columnCount(self, parent: AnyIndex = ROOT) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal
-                and 0 <= section < len(self.COLUMNS)):
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self._users)):
-            return None
-        u = self._users[index.row()]
-        col = index.column()
-        if role == self.RecordRole:
-            return u
+    def cell(self, u: UserInfo, col: int, role: int) -> Any:
         if role == self.SortRole:
             raw: tuple[Any, ...] = (u.name, u.display_name, u.role.value, u.created_at,
                                     u.last_login_at, u.has_slot)
-            return raw[col] if 0 <= col < len(raw) else None
+            return raw[col]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             slot = "Present" if u.has_slot else "Missing: reset the passphrase"
             values = (u.name, u.display_name, ROLE_LABELS[u.role], uk_datetime(u.created_at),
                       uk_datetime(u.last_login_at), slot)
-            return values[col] if 0 <= col < len(values) else None
+            return values[col]
         if role == Qt.ItemDataRole.DecorationRole and col == 5:
             return icon("ok" if u.has_slot else "warning")
         return None

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QDate,
     QModelIndex,
     QPersistentModelIndex,
@@ -46,6 +45,7 @@ from app.services.audit import AuditRecord
 from app.services.exports import Disclosure, ExportService, proposed_name
 from ui.ops import OpContext, Operation, OpProgressSink
 from ui.services import Services
+from ui.tablemodel import RowTableModel
 
 RECENT_KEY = "exports/recent_recipients"
 RECENT_MAX = 10
@@ -445,41 +445,17 @@ def _pydate(q: QDate) -> date:
 # --- the Returns area -------------------------------------------------------------------------
 
 
-class ReturnsTableModel(QAbstractTableModel):
+class ReturnsTableModel(RowTableModel):
     """Past disclosures (exports and prints) from the audit log, newest first."""
 
-    HEADERS = ("When", "By", "What", "Record / return", "Recipient", "Justification", "File",
+    COLUMNS = ("When", "By", "What", "Record / return", "Recipient", "Justification", "File",
                "SHA-256")
-    RecordRole = Qt.ItemDataRole.UserRole + 1
 
     def __init__(self, rows: list[AuditRecord] | None = None) -> None:
         super().__init__()
         self._rows = list(rows or [])
 
-    def set_rows(self, rows: list[AuditRecord]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal
-                and 0 <= section < len(self.HEADERS)):
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        r = self._rows[index.row()]
-        if role == self.RecordRole:
-            return r
+    def cell(self, r: AuditRecord, col: int, role: int) -> Any:
         if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
         detail = r.detail
@@ -488,7 +464,7 @@ class ReturnsTableModel(QAbstractTableModel):
             " ".join(r.reason.split()), str(detail.get("file", "")),
             str(detail.get("sha256", "")),
         )
-        return values[index.column()]
+        return values[col]
 
 
 def _what(action: str) -> str:

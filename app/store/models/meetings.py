@@ -121,7 +121,9 @@ class ActionUpdate(Base):
 
 
 class InformationSharingAgreement(Base):
-    """An entry of the ISA register: parties, purpose, review date."""
+    """An entry of the ISA register: parties, purpose, legal basis, review date. An agreement
+    that correspondence relied on is never deleted: it is retired (``status`` "ended"), so the
+    log still says what each disclosure relied on."""
 
     __tablename__ = "isa"
 
@@ -131,9 +133,11 @@ class InformationSharingAgreement(Base):
     reference: Mapped[str] = mapped_column(String(100), default="")  # the agreement's own number
     parties: Mapped[str] = mapped_column(Text)  # JSON list of party names
     purpose: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str] = mapped_column(Text, default="")
     start_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     review_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="active")
+    ended_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(64), default="")
 
@@ -141,7 +145,9 @@ class InformationSharingAgreement(Base):
 
 
 class Correspondence(Base):
-    """One letter, email or call with a partner agency, in or out."""
+    """One letter, email or call with a partner agency, in or out. ``reply_to_id`` links a
+    reply to the item it answers (an incoming reply to an outgoing item, or the other way);
+    recording a reply sets the original's ``replied_on``."""
 
     __tablename__ = "correspondence"
 
@@ -156,6 +162,8 @@ class Correspondence(Base):
     isa_id: Mapped[int | None] = mapped_column(ForeignKey("isa.id"), nullable=True)
     reply_by: Mapped[date | None] = mapped_column(Date, nullable=True)
     replied_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("correspondence.id"),
+                                                    nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(64), default="")
 
@@ -163,6 +171,8 @@ class Correspondence(Base):
         Index("ix_correspondence_sent", "sent_on"),
         Index("ix_correspondence_reply", "replied_on", "reply_by"),
         Index("ix_correspondence_agency", "agency", "sent_on"),
+        Index("ix_correspondence_reply_to", "reply_to_id"),
+        Index("ix_correspondence_isa", "isa_id"),
     )
 
 

@@ -82,9 +82,11 @@ def upgrade() -> None:
         sa.Column("reference", sa.String(length=100), nullable=False),
         sa.Column("parties", sa.Text(), nullable=False),
         sa.Column("purpose", sa.Text(), nullable=False),
+        sa.Column("legal_basis", sa.Text(), nullable=False),
         sa.Column("start_date", sa.Date(), nullable=True),
         sa.Column("review_date", sa.Date(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("ended_on", sa.Date(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_isa")),
@@ -528,18 +530,26 @@ def upgrade() -> None:
         sa.Column("isa_id", sa.Integer(), nullable=True),
         sa.Column("reply_by", sa.Date(), nullable=True),
         sa.Column("replied_on", sa.Date(), nullable=True),
+        sa.Column("reply_to_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(["isa_id"], ["isa.id"], name=op.f("fk_correspondence_isa_id_isa")),
+        sa.ForeignKeyConstraint(
+            ["reply_to_id"],
+            ["correspondence.id"],
+            name=op.f("fk_correspondence_reply_to_id_correspondence"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_correspondence")),
         sa.UniqueConstraint("ref", name=op.f("uq_correspondence_ref")),
     )
     op.create_index(
         "ix_correspondence_agency", "correspondence", ["agency", "sent_on"], unique=False
     )
+    op.create_index("ix_correspondence_isa", "correspondence", ["isa_id"], unique=False)
     op.create_index(
         "ix_correspondence_reply", "correspondence", ["replied_on", "reply_by"], unique=False
     )
+    op.create_index("ix_correspondence_reply_to", "correspondence", ["reply_to_id"], unique=False)
     op.create_index("ix_correspondence_sent", "correspondence", ["sent_on"], unique=False)
     op.create_table(
         "duplicate_dismissal",
