@@ -257,7 +257,8 @@ def _infos(s: Session, rows: Sequence[Correspondence]) -> list[CorrespondenceInf
                 select(Correspondence.reply_to_id, Correspondence.ref)
                 .where(Correspondence.reply_to_id.in_(chunk))
                 .order_by(Correspondence.sent_on, Correspondence.id)):
-            replies[parent].append(ref)
+            if parent is not None:
+                replies[parent].append(ref)
     parent_ids = sorted({r.reply_to_id for r in rows if r.reply_to_id is not None})
     parents = dict(s.execute(select(Correspondence.id, Correspondence.ref)
                              .where(Correspondence.id.in_(parent_ids)))) if parent_ids else {}
@@ -287,6 +288,15 @@ def _fill_isa(row: InformationSharingAgreement, isa: IsaInput) -> None:
     row.legal_basis = clean_text(isa.legal_basis, "legal_basis", 2000, multiline=True)
     row.start_date = isa.start_date
     row.review_date = isa.review_date
+
+
+def _check_reply(original: Correspondence, direction: str, sent_on: date) -> None:
+    if original.direction == direction:
+        raise ValidationError(
+            "reply_to", "a reply goes the other way: an incoming item answers an outgoing "
+            "one, and an outgoing item answers an incoming one")
+    if sent_on < original.sent_on:
+        raise ValidationError("date", "a reply cannot be dated before the item it answers")
 
 
 def _corr_row(s: Session, key: int | str) -> Correspondence:
@@ -475,6 +485,13 @@ class CorrespondenceService(Service):
         with self.vault.write() as s:
             kind = meeting_lists(s, self.vault).correspondence_type(c.corr_type)
             isa = _isa_row(s, c.isa_id) if c.isa_id is not None else None
+            if isa is not None and isa.status != "active" and (
+                    isa.ended_on is None or c.sent_on > isa.ended_on):
+                raise ValidationError("isa", "was retired before that date; choose an "
+                                      "agreement in force")
+            original = _corr_row(s, c.reply_to) if c.reply_to is not None else None
+            if original is not None:
+                _check_reply(original, direction, c.sent_on)
             if direction == Direction.OUT.value and isa is None and not justification:
                 raise ValidationError(
                     "isa", "an outgoing item needs the agreement it relies on or a "
@@ -490,6 +507,7 @@ class CorrespondenceService(Service):
                 ref="", agency=agency, direction=direction, sent_on=c.sent_on,
                 corr_type=kind, subject=subject, summary=summary,
                 isa_id=isa.id if isa is not None else None, reply_by=c.reply_by,
+                reply_to_id=original.id if original is not None else None,
                 created_by=self.vault.actor.user)
             s.add(row)
             s.flush()
@@ -500,7 +518,10 @@ class CorrespondenceService(Service):
             self.vault.audit(s, Category.COLLECTION, "correspondence.add",
                              entity="correspondence", ref=row.ref,
                              detail={"direction": direction, "type": kind,
-                                     "isa": isa.ref if isa else None, "nominals": refs})
+                                     "isa": isa.ref if isa else None, "nominals": refs,
+                                     "reply_to": original.ref if original else None})
+            if original is not None:
+                self._answered(s, original, row)
             if direction == Direction.OUT.value:
                 reason = justification or (
                     f"Under {isa.ref} ({isa.title}): {isa.purpose}" if isa else "")
@@ -516,10 +537,7 @@ class CorrespondenceService(Service):
     def record_reply(self, key: int | str, replied_on: date) -> CorrespondenceInfo:
         """The reply came (or was sent): the item leaves the calendar."""
         with self.vault.write() as s:
-            number = parse_ref(CORRESPONDENCE_REF_PREFIX, key)
-            row = s.get(Correspondence, number) if number is not None else None
-            if row is None:
-                raise NotFound("There is no correspondence with that reference.")
+            row = _corr_row(s, key)
             if replied_on < row.sent_on:
                 raise ValidationError("replied_on", "must not be before the item's date")
             self.vault.revision(s, "correspondence", row.id, "update",
@@ -528,6 +546,92 @@ class CorrespondenceService(Service):
             self.vault.audit(s, Category.ALTERATION, "correspondence.reply",
                              entity="correspondence", ref=row.ref)
             return _infos(s, [row])[0]
+
+    @requires(Perm.MEETING_WRITE)
+    def link_reply(self, reply_key: int | str, original_key: int | str) -> CorrespondenceInfo:
+        """Link an item already logged as the reply to an earlier one (the other way round:
+        in answers out, out answers in). Returns the original, now replied."""
+        with self.vault.write() as s:
+            reply = _corr_row(s, reply_key)
+            original = _corr_row(s, original_key)
+            if reply.id == original.id:
+                raise ValidationError("reply_to", "an item cannot answer itself")
+            if reply.reply_to_id is not None:
+                raise ValidationError("reply_to", "that item is already linked as a reply")
+            _check_reply(original, reply.direction, reply.sent_on)
+            # Refuse a loop: the original must not itself sit below the reply.
+            up, depth = original, 0
+            while up.reply_to_id is not None and depth < MAX_THREAD_DEPTH:
+                if up.reply_to_id == reply.id:
+                    raise ValidationError("reply_to", "the original already answers that item")
+                up = s.get(Correspondence, up.reply_to_id) or up
+                depth += 1
+            self.vault.revision(s, "correspondence", reply.id, "update",
+                                {"reply_to": (None, original.ref)})
+            reply.reply_to_id = original.id
+            self.vault.audit(s, Category.ALTERATION, "correspondence.link",
+                             entity="correspondence", ref=reply.ref,
+                             detail={"reply_to": original.ref})
+            self._answered(s, original, reply)
+            s.flush()
+            return _infos(s, [original])[0]
+
+    def _answered(self, s: Session, original: Correspondence, reply: Correspondence) -> None:
+        """The original has its answer: set its replied_on (the earliest reply counts), which
+        takes its reply-by date off the calendar."""
+        if original.replied_on is not None and original.replied_on <= reply.sent_on:
+            return
+        self.vault.revision(s, "correspondence", original.id, "update",
+                            {"replied_on": (original.replied_on, reply.sent_on)})
+        original.replied_on = reply.sent_on
+        self.vault.audit(s, Category.ALTERATION, "correspondence.reply",
+                         entity="correspondence", ref=original.ref,
+                         detail={"reply": reply.ref})
+
+    @requires(Perm.MEETING_READ)
+    def get(self, key: int | str) -> CorrespondenceInfo:
+        with self.vault.read() as s:
+            return _infos(s, [_corr_row(s, key)])[0]
+
+    @requires(Perm.MEETING_READ)
+    def thread(self, key: int | str) -> list[ThreadItem]:
+        """The thread an item belongs to: the item that began it, then each reply under the
+        item it answers, oldest first."""
+        with self.vault.read() as s:
+            row = _corr_row(s, key)
+            for _ in range(MAX_THREAD_DEPTH):
+                if row.reply_to_id is None:
+                    break
+                parent = s.get(Correspondence, row.reply_to_id)
+                if parent is None:
+                    break
+                row = parent
+            rows: dict[int, Correspondence] = {row.id: row}
+            children: dict[int, list[int]] = defaultdict(list)
+            level = [row.id]
+            for _ in range(MAX_THREAD_DEPTH):
+                if not level:
+                    break
+                found = list(s.scalars(select(Correspondence)
+                                       .where(Correspondence.reply_to_id.in_(level))
+                                       .order_by(Correspondence.sent_on, Correspondence.id)))
+                level = []
+                for r in found:
+                    if r.id in rows:
+                        continue
+                    rows[r.id] = r
+                    children[r.reply_to_id or 0].append(r.id)
+                    level.append(r.id)
+            infos = {i.id: i for i in _infos(s, list(rows.values()))}
+        out: list[ThreadItem] = []
+
+        def walk(cid: int, depth: int) -> None:
+            out.append(ThreadItem(depth, infos[cid]))
+            for child in children.get(cid, []):
+                walk(child, depth + 1)
+
+        walk(row.id, 0)
+        return out
 
     @requires(Perm.MEETING_READ)
     def log(self, flt: CorrespondenceFilter = CorrespondenceFilter(),

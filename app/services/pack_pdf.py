@@ -1,6 +1,9 @@
 """The meeting pack (PDF): cover, agenda and attendees, a one-page briefing per nominal for
 discussion, outstanding actions and a performance summary. Marked on every page with "Page N
-of M", every value escaped, written atomically with its .sha256 and audited as a disclosure."""
+of M", every value escaped, written atomically with its .sha256 and audited as a disclosure.
+
+For printing, the pack is laid out in memory (never a file on disk) and the print is audited
+as a disclosure with the same fields as the export, under the action ``print.pack``."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from app.domain.errors import NotAllowed
+from app.domain.errors import NotAllowed, ValidationError
 from app.domain.meetings import ActionStatus, Figure, clean_text, month_period
 from app.domain.nominal import Nominal as NominalRecord
 from app.domain.nominal import parse_ref as parse_nominal_ref
@@ -33,7 +36,7 @@ from app.services.vault import Vault
 from app.store import nominals as nominal_repo
 from app.store.models import Action, CivilOrder, ContactPlan, Meeting
 
-__all__ = ["NominalBrief", "PackData", "PackService", "build_pack_pdf"]
+__all__ = ["NominalBrief", "PackData", "PackService", "PrintablePack", "build_pack_pdf"]
 
 # Recent contacts on a pack's briefing page: three (the stand-alone briefing shows five) so
 # that most briefings fit a page without shrinking, which costs a second layout of the page.
@@ -151,6 +154,19 @@ def gather(s: Session, meeting_key: int | str, today: date) -> tuple[MeetingDeta
     return detail, briefs, outstanding
 
 
+@dataclass(frozen=True)
+class PrintablePack:
+    """A pack laid out in memory for the printer, and what its print record will say."""
+
+    meeting_ref: str
+    pdf: bytes = field(repr=False)
+    pages: int
+    sha256: str
+    recipient: str
+    nominal_refs: tuple[str, ...]
+    action_refs: tuple[str, ...]
+
+
 class PackService(Service):
     """Gather and write the meeting pack."""
 
@@ -204,6 +220,45 @@ class PackService(Service):
                         "nominals": data.nominal_refs,
                         "actions": [a.ref for a in data.outstanding]})
         return result
+
+
+    @requires(Perm.EXPORT)
+    def printable_pack(self, meeting_key: int | str, *, recipient: str,
+                       today: date | None = None, progress: Any = None) -> PrintablePack:
+        """Lay the pack out in memory for printing (the cover names ``recipient``). Nothing is
+        written to disk and nothing is audited yet: ``record_print`` does that once the
+        print is under way."""
+        import hashlib
+        import io
+
+        recipient = clean_text(recipient, "recipient", 500, required=True)
+        data = self.pack_data(meeting_key, today)
+        buffer = io.BytesIO()
+        pages = build_pack_pdf(buffer, data, author=self.vault.actor.user,
+                               recipient=recipient, progress=progress)
+        pdf = buffer.getvalue()
+        return PrintablePack(data.meeting.ref, pdf, pages, hashlib.sha256(pdf).hexdigest(),
+                             recipient, tuple(data.nominal_refs),
+                             tuple(a.ref for a in data.outstanding))
+
+    @requires(Perm.EXPORT)
+    def record_print(self, pack: PrintablePack, *, justification: str, pages: int) -> None:
+        """Audit the print as a disclosure: the export's fields (recipient, justification,
+        nominals, actions, the hash of the PDF printed) with the pages sent to the printer."""
+        from app.services.exports import ExportService
+
+        justification = clean_text(justification, "justification", 2000, required=True,
+                                   multiline=True)
+        if not isinstance(pages, int) or isinstance(pages, bool) or pages < 1:
+            raise ValidationError("pages", "must be at least 1")
+        marking = ExportService(self.vault).marking().text
+        with self.vault.write() as s:
+            self.vault.audit(
+                s, Category.DISCLOSURE, "print.pack", entity="meeting", ref=pack.meeting_ref,
+                reason=justification, recipient=pack.recipient,
+                detail={"kind": "print", "pages": pages, "sha256": pack.sha256,
+                        "marking": marking, "nominals": list(pack.nominal_refs),
+                        "actions": list(pack.action_refs)})
 
 
 def _cap(value: str | None) -> str | None:

@@ -111,10 +111,10 @@ class AuditTableModel(QAbstractTableModel):
     def fetchMore(self, parent: AnyIndex = ROOT) -> None:
         if parent.isValid() or not self.canFetchMore(parent):
             return
-        page = self._service.page(self._filter, offset=len(self._rows), limit=self._page_size)
-        # Rows added since the filter was applied shift the offsets: skip what we already have.
+        # Keyset paging: continue below the last row shown, so deep pages of a million-row log
+        # cost what the first does and rows written since the filter was applied shift nothing.
         last_id = self._rows[-1].id if self._rows else None
-        fresh = [r for r in page if last_id is None or r.id < last_id]
+        fresh = self._service.page(self._filter, limit=self._page_size, after_id=last_id)
         if not fresh:
             self._total = len(self._rows)  # nothing more to be had: stop asking
             return

@@ -110,7 +110,7 @@ class ExportDialog(QDialog):
 
     def __init__(self, services: Services, parent: QWidget | None = None, *,
                  nominal_ref: str | None = None, today: date | None = None,
-                 media: list[Path] | None = None) -> None:
+                 media: list[Path] | None = None, initial: str | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.exports = services.get(ExportService)
@@ -131,6 +131,8 @@ class ExportDialog(QDialog):
         self.what.setAccessibleName("What to export")
         for c in self.choices:
             self.what.addItem(c.title, c.key)
+        if initial:  # opened from a view that exports one return (Actions, Performance)
+            self.what.setCurrentIndex(max(self.what.findData(initial), 0))
         self.what.currentIndexChanged.connect(self._on_what)
 
         self.start = QDateEdit(_qdate(self.today.replace(day=1)))
@@ -395,43 +397,63 @@ class ExportDialog(QDialog):
         super().reject()
 
 
-def print_pdf(parent: QWidget | None, path: Path, dialogs: Any,
-              exec_dialog: Callable[[Any], bool] | None = None) -> int:
-    """Print a PDF through the Qt print dialog, page by page; the number of pages printed
-    (0 if cancelled or if printing is not possible here)."""
+def print_pdf(parent: QWidget | None, source: Path | bytes, dialogs: Any,
+              exec_dialog: Callable[[Any], bool] | None = None, *, doc_name: str = "",
+              before_print: Callable[[int], None] | None = None) -> int:
+    """Print a PDF (a file, or bytes held in memory) through the Qt print dialog, page by
+    page; the number of pages printed (0 if cancelled or if printing is not possible here).
+
+    ``before_print(pages)`` runs once the dialog is accepted and before anything reaches the
+    printer (to audit the disclosure): if it raises, nothing is printed. Printing to a file is
+    not offered: it would leave the document unencrypted on disk outside an export."""
     try:
         from PySide6.QtPdf import QPdfDocument
     except ImportError:
         dialogs.info(parent, "Printing", "Printing needs the PDF opened in a viewer: open the "
                      "folder and print it from there.")
         return 0
-    from PySide6.QtCore import QSize
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize
     from PySide6.QtGui import QPainter
-    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+    from PySide6.QtPrintSupport import QAbstractPrintDialog, QPrintDialog, QPrinter
 
     doc = QPdfDocument(parent)
-    doc.load(str(path))
+    buffer: QBuffer | None = None
+    if isinstance(source, bytes):
+        buffer = QBuffer(doc)
+        buffer.setData(QByteArray(source))
+        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        doc.load(buffer)
+    else:
+        doc.load(str(source))
     if doc.pageCount() <= 0:
         dialogs.error(parent, "Printing", "The PDF could not be read for printing.")
         return 0
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    printer.setDocName(path.name)
+    printer.setDocName(doc_name or (source.name if isinstance(source, Path) else "Caseward"))
     dialog = QPrintDialog(printer, parent)
+    dialog.setOption(QAbstractPrintDialog.PrintDialogOption.PrintToFile, False)
     accepted = exec_dialog(dialog) if exec_dialog else (
         dialog.exec() == QDialog.DialogCode.Accepted)
     if not accepted:
         return 0
+    pages = doc.pageCount()
+    if before_print is not None:
+        before_print(pages)
+    # Pages are rasterised at no more than 300 dpi: at a high-resolution printer's 1200 dpi
+    # one A4 page would be a 0.5 GB image.
+    scale = min(1.0, 300.0 / max(printer.resolution(), 1))
     painter = QPainter(printer)
     try:
-        for page in range(doc.pageCount()):
+        for page in range(pages):
             if page:
                 printer.newPage()
             rect = painter.viewport()
-            image = doc.render(page, QSize(rect.width(), rect.height()))
+            image = doc.render(page, QSize(max(1, int(rect.width() * scale)),
+                                           max(1, int(rect.height() * scale))))
             painter.drawImage(rect, image)
     finally:
         painter.end()
-    return doc.pageCount()
+    return pages
 
 
 def _qdate(d: date) -> QDate:
