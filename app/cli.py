@@ -160,14 +160,21 @@ def parse_date(text: str, field: str = "date") -> date:
         raise ValidationError(field, "must be a date written YYYY-MM-DD") from None
 
 
-def common_options() -> argparse.ArgumentParser:
+def common_options(*, keep_earlier: bool = False) -> argparse.ArgumentParser:
+    """The options every command takes. `keep_earlier=True` gives the copy for sub-commands:
+    an option not repeated after the command leaves the value given before it (argparse would
+    otherwise reset it to the default, losing `caseward --user NAME nominal ...`)."""
     common = argparse.ArgumentParser(add_help=False)
     group = common.add_argument_group("common options")
-    group.add_argument("--vault", metavar="PATH", help="vault file (or CASEWARD_VAULT)")
-    group.add_argument("--user", metavar="NAME", help="your user name (or CASEWARD_USER)")
-    group.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    unset: dict[str, Any] = {"default": argparse.SUPPRESS} if keep_earlier else {}
+    group.add_argument("--vault", metavar="PATH", help="vault file (or CASEWARD_VAULT)", **unset)
+    group.add_argument("--user", metavar="NAME", help="your user name (or CASEWARD_USER)",
+                       **unset)
+    group.add_argument("--json", action="store_true", help="machine-readable output on stdout",
+                       **unset)
     group.add_argument(
-        "--passphrase-file", metavar="FILE", help="read the passphrase from FILE's first line"
+        "--passphrase-file", metavar="FILE", help="read the passphrase from FILE's first line",
+        **unset,
     )
     return common
 
@@ -186,8 +193,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"caseward {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for_commands = common_options(keep_earlier=True)
     for module in all_modules() if argv is None else modules_for(argv, common):
-        module.register(sub, common)
+        module.register(sub, for_commands)
     return parser
 
 

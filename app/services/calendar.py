@@ -30,17 +30,19 @@ from __future__ import annotations
 
 import bisect
 import importlib
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, TypeVar
+from itertools import repeat
+from operator import attrgetter
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Select, exists, func, select, text
 from sqlalchemy.orm import Session
 
 from app.domain.errors import ValidationError
-from app.domain.nominal import format_ref
+from app.domain.nominal import REF_PREFIX, format_ref, parse_ref
 from app.domain.roles import Perm
 from app.domain.rules import DUE_KINDS, DueItem
 from app.services.base import Service, requires
@@ -59,6 +61,7 @@ __all__ = [
     "SOURCES",
     "TODAY_LIST_LIMIT",
     "Arm",
+    "CalendarCursor",
     "CalendarFilters",
     "CalendarPage",
     "CalendarService",
@@ -136,14 +139,15 @@ def _resolve(path: str) -> SourceFn:
 @dataclass(frozen=True)
 class Arm:
     """One kind of dated row: ``query`` selects (date, nominal id, *extras) with its fixed
-    conditions; ``dated`` is the (indexed) date column the range applies to; ``title`` makes
-    an item's title from the extras. ``on_nominal``: the row is the nominal itself."""
+    conditions; ``dated`` is the (indexed) date column the range applies to; ``title(*extras)``
+    makes an item's title (called once per distinct extras, so it may be slow-ish).
+    ``on_nominal``: the row is the nominal itself."""
 
     kind: str
     dated: Any
     nominal_id: Any
     query: Any  # a Core Select of (date, nominal id, *extras)
-    title: Callable[[Row], str]
+    title: Callable[..., str]
     on_nominal: bool = False
 
 
@@ -187,30 +191,102 @@ def _rows(session: Session, query: Any) -> Any:
 
 
 def _arm_items(session: Session, arm: Arm, query: Select[Any]) -> Iterator[DueItem]:
+    """The plain, row-at-a-time form (what a source function yields on its own); the service
+    builds the same items in bulk with ``_fetch`` and ``_batch``."""
     kind, title = arm.kind, arm.title
     for row in _rows(session, query):
-        yield DueItem(row[0], kind, format_ref(row[1]), title(row))  # type: ignore[arg-type]
+        yield DueItem(row[0], kind, format_ref(row[1]), title(*row[2:]))  # type: ignore[arg-type]
+
+
+# --- rows to items in bulk ----------------------------------------------------------------------
+#
+# A 90-day range at 100,000 nominals holds ~100,000 items (80,000 contacts due). Through
+# SQLAlchemy's Row objects, per-row Python and the validating DueItem constructor they cost
+# 3-4x the bare SQL; here each step runs over a whole column in C (``map``/``zip``), dates and
+# titles are made once per distinct value, and the items' slots are filled directly.
+
+# "NM-%06d": the same text as ``format_ref`` (a test holds them equal), applied by ``map``.
+_REF_FORMAT = REF_PREFIX.replace("%", "%%") + "%06d"
+_new_object = object.__new__
+_SLOT_SETTERS = tuple(DueItem.__dict__[name].__set__ for name in ("date", "kind", "ref", "title"))
+
+
+def _fetch(session: Session, query: Any) -> list[Row]:
+    """A Core select's rows as the driver's own tuples: no Row objects and no per-column
+    result processors (dates come as the driver gives them: ISO text from SQLite)."""
+    result = session.connection().execute(query)
+    try:
+        return cast(list[Row], result.cursor.fetchall())
+    finally:
+        result.close()
+
+
+class _Days(dict[Any, date]):
+    """Raw date values (ISO text from SQLite, dates from other drivers) to dates, once each."""
+
+    def __missing__(self, raw: Any) -> date:
+        day = raw if isinstance(raw, date) else date.fromisoformat(raw)
+        self[raw] = day
+        return day
+
+
+class _Titles(dict[Any, str]):
+    """A title per distinct extras value (or tuple of values), made once."""
+
+    def __init__(self, make: Callable[[Any], str]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, key: Any) -> str:
+        title = self[key] = self._make(key)
+        return title
+
+
+def _items_from(
+    count: int, dates: Iterable[date], kind: str, refs: Iterable[str], titles: Iterable[str]
+) -> list[DueItem]:
+    """``count`` DueItems from columns, built without a Python call per item.
+
+    DueItem is a frozen slotted dataclass whose ``__post_init__`` checks the kind: the kind
+    is checked here once for the batch, and the slots are filled through their descriptors
+    (as unpickling does), column by column."""
+    if kind not in DUE_KINDS:
+        raise ValueError(f"unknown calendar kind {kind!r}")
+    items: list[DueItem] = list(map(_new_object, repeat(DueItem, count)))
+    for setter, values in zip(_SLOT_SETTERS, (dates, repeat(kind, count), refs, titles),
+                              strict=True):
+        deque(map(setter, items, values), maxlen=0)
+    return items
+
+
+def _batch(arm: Arm, rows: Sequence[Row], days: _Days) -> list[DueItem]:
+    """The items of an arm's raw rows (date, nominal id, *extras), in the rows' order."""
+    if not rows:
+        return []
+    columns = list(zip(*rows, strict=True))
+    extras = columns[2:]
+    titles: Iterable[str]
+    if not extras:
+        titles = repeat(arm.title(), len(rows))
+    elif len(extras) == 1:
+        titles = map(_Titles(arm.title).__getitem__, extras[0])
+    else:
+        make = arm.title
+        titles = map(_Titles(lambda key: make(*key)).__getitem__, zip(*extras, strict=True))
+    return _items_from(len(rows), map(days.__getitem__, columns[0]), arm.kind,
+                       map(_REF_FORMAT.__mod__, columns[1]), titles)
 
 
 def _uk(d: date) -> str:
     return f"{d.day} {d:%b %Y}"
 
 
-def _const(text_: str) -> Callable[[Row], str]:
-    return lambda _row: text_
+def _const(text_: str) -> Callable[[], str]:
+    return lambda: text_
 
 
-def _contact_title() -> Callable[[Row], str]:
-    titles: dict[int | None, str] = {}
-
-    def title(row: Row) -> str:
-        days = row[2]
-        found = titles.get(days)
-        if found is None:
-            found = titles[days] = f"Contact due (every {days} days)"
-        return found
-
-    return title
+def _contact_title(days: int | None) -> str:
+    return f"Contact due (every {days} days)"
 
 
 _EVENT_TITLES = {
@@ -221,10 +297,10 @@ _EVENT_TITLES = {
 }
 
 
-def _event_title(row: Row) -> str:
-    kind, departure = row[2], row[3]
+def _event_title(kind: str, departure: Any) -> str:
     if kind == "foreign_travel" and departure is not None:
-        return f"Foreign travel notice due (leaves {_uk(departure)})"
+        leaves = departure if isinstance(departure, date) else date.fromisoformat(departure)
+        return f"Foreign travel notice due (leaves {_uk(leaves)})"
     return _EVENT_TITLES.get(kind, "Notification due")
 
 
@@ -243,7 +319,7 @@ def contact_due_arms(session: Session, filters: CalendarFilters) -> list[Arm]:
         return []
     query = select(ContactPlan.next_due, ContactPlan.nominal_id, ContactPlan.frequency_days)
     return [Arm("contact_due", ContactPlan.next_due, ContactPlan.nominal_id, query,
-                _contact_title())]
+                _contact_title)]
 
 
 def notification_arms(session: Session, filters: CalendarFilters) -> list[Arm]:
@@ -296,7 +372,7 @@ def order_arms(session: Session, filters: CalendarFilters) -> list[Arm]:
             "order_expiry", CivilOrder.end_date, CivilOrder.nominal_id,
             select(CivilOrder.end_date, CivilOrder.nominal_id, CivilOrder.order_type)
             .where(CivilOrder.status.in_(statuses)),
-            lambda row: f"{label(row[2])} ends",
+            lambda code: f"{label(code)} ends",
         ))
     if filters.wants("order_review"):
         review = CivilOrderReview
@@ -305,7 +381,7 @@ def order_arms(session: Session, filters: CalendarFilters) -> list[Arm]:
             select(review.due_date, review.nominal_id, CivilOrder.order_type)
             .join(CivilOrder, CivilOrder.id == review.order_id)
             .where(review.done_on.is_(None), CivilOrder.status == "active"),
-            lambda row: f"{label(row[2])} review",
+            lambda code: f"{label(code)} review",
         ))
     return arms
 
@@ -429,13 +505,30 @@ class TodaySummary:
         )
 
 
+ItemKey = tuple[date, str, str, str]
+
+
+@dataclass(frozen=True)
+class CalendarCursor:
+    """Where the next page of a range starts (opaque to callers: pass ``CalendarPage.next``
+    back as ``after``). ``key`` is the last item's sort key, ``seen`` how many items with
+    exactly that key were already given (identical items are possible), ``offset`` how many
+    items were given in all."""
+
+    key: ItemKey
+    seen: int
+    offset: int
+
+
 @dataclass(frozen=True)
 class CalendarPage:
-    """Items ``offset`` .. ``offset + len(items)`` of ``total``, in date, kind, ref order."""
+    """Items ``offset`` .. ``offset + len(items)`` of ``total``, in ``items()`` order; ``next``
+    fetches the page that follows (``None`` once the range is exhausted)."""
 
     items: tuple[DueItem, ...]
     offset: int
     total: int
+    next: CalendarCursor | None = None
 
 
 @dataclass(frozen=True)
@@ -459,8 +552,37 @@ class _DayCounts:
         return {d: dict(k) for d, k in sorted(self.by_day.items())}
 
 
-def _sort_key(item: DueItem) -> tuple[date, str, str]:
-    return (item.date, item.kind, item.ref)
+# The calendar's order: date, kind, ref, then title (a nominal may have two licence dates on a
+# day). Arms read rows in (date, nominal id) order, which is ref order: refs are NM- and six
+# digits.
+_sort_key: Callable[[DueItem], ItemKey] = attrgetter("date", "kind", "ref", "title")
+
+
+def _beyond(items: list[DueItem], after: CalendarCursor | None) -> list[DueItem]:
+    """The items (sorted) that follow the cursor: later keys, and copies of the cursor's own
+    key beyond the ``seen`` already given."""
+    if after is None:
+        return items
+    first = bisect.bisect_left(items, after.key, key=_sort_key)
+    same = bisect.bisect_right(items, after.key, lo=first, key=_sort_key) - first
+    return items[first + min(same, after.seen):]
+
+
+def _cursor(
+    page: Sequence[DueItem], after: CalendarCursor | None, offset: int, total: int
+) -> CalendarCursor | None:
+    if not page or offset + len(page) >= total:
+        return None
+    key = _sort_key(page[-1])
+    seen = 0
+    for item in reversed(page):
+        if _sort_key(item) != key:
+            break
+        seen += 1
+    else:  # the whole page repeats one key: count the copies given before it too
+        if after is not None and after.key == key:
+            seen += after.seen
+    return CalendarCursor(key, seen, offset + len(page))
 
 
 _PAST_KINDS = frozenset({
@@ -513,9 +635,10 @@ class CalendarService(Service):
         self, session: Session, start: date, end: date, filters: CalendarFilters
     ) -> list[DueItem]:
         items: list[DueItem] = []
+        days = _Days()
         arms, plain = self._arms(session, filters)
         for arm in arms:
-            items.extend(_arm_items(session, arm, _ranged(arm, start, end, filters)))
+            items.extend(_batch(arm, _fetch(session, _ranged(arm, start, end, filters)), days))
         for source in plain:
             items.extend(
                 item for item in source(session, start, end, filters) if filters.wants(item.kind)
@@ -539,22 +662,77 @@ class CalendarService(Service):
                     counts.add(item.date, item.kind, 1)
         return counts
 
-    def _head(
-        self, session: Session, start: date, end: date, filters: CalendarFilters, limit: int
+    @staticmethod
+    def _arm_rows(
+        session: Session, arm: Arm, ranged: Select[Any], after: CalendarCursor | None, n: int
+    ) -> list[Row]:
+        """The arm's first ``n`` rows (date, nominal id order) from the cursor on (a few
+        before it may come too: the exact cut is made on the items)."""
+        ordered = (arm.dated, arm.nominal_id)
+        if after is None:
+            return _fetch(session, ranged.order_by(*ordered).limit(n))
+        day, kind, ref = after.key[:3]
+        number = parse_ref(ref) if arm.kind == kind else None
+        if number is None or format_ref(number) != ref:
+            # Kinds before the cursor's start the next day; later kinds (and, to be safe, a
+            # ref that is not a nominal's) the same day.
+            later = arm.dated > day if arm.kind < kind else arm.dated >= day
+            return _fetch(session, ranged.where(later).order_by(*ordered).limit(n))
+        # The cursor's own kind: the rest of its day from its nominal on, then later days.
+        # Two range seeks rather than one OR, which would compare every row's date with a
+        # bound value outside the index (see the module docstring).
+        rows = _fetch(session, ranged.where(arm.dated == day, arm.nominal_id >= number)
+                      .order_by(arm.nominal_id).limit(n))
+        if len(rows) < n:
+            rows += _fetch(session, ranged.where(arm.dated > day).order_by(*ordered)
+                           .limit(n - len(rows)))
+        return rows
+
+    def _arm_head(
+        self, session: Session, arm: Arm, ranged: Select[Any], after: CalendarCursor | None,
+        limit: int, days: _Days,
+    ) -> tuple[list[DueItem], tuple[date, str, str] | None]:
+        """At least ``limit`` items of the arm past the cursor (or all there are), and, when
+        the arm holds more, the (date, kind, ref) from which its items are not all read."""
+        n = limit + 1 + (after.seen if after is not None else 0)
+        while True:
+            rows = self._arm_rows(session, arm, ranged, after, n)
+            if len(rows) < n:
+                return _batch(arm, rows, days), None
+            # More rows follow: the last row's nominal may have more on that day (another
+            # title), so its rows are left for the next page and mark the edge.
+            last = tuple(rows[-1][:2])
+            keep = len(rows) - 1
+            while keep and tuple(rows[keep - 1][:2]) == last:
+                keep -= 1
+            items = _batch(arm, rows[:keep], days)
+            edge = (days[last[0]], arm.kind, _REF_FORMAT % last[1])
+            usable = len(items) if after is None else sum(
+                1 for i in items if _sort_key(i) > after.key)
+            if usable >= limit:
+                return items, edge
+            n *= 2
+
+    def _first(
+        self, session: Session, start: date, end: date, filters: CalendarFilters,
+        limit: int, after: CalendarCursor | None = None,
     ) -> tuple[int, list[DueItem]]:
-        """How many items the range holds, and the first ``limit`` of them."""
+        """How many items the range holds, and the first ``limit`` of them after the cursor:
+        a keyset page. Each arm reads only its first rows past the cursor (index order); the
+        arms' items are merged, and only those before the nearest arm's unread edge count."""
         total = 0
-        head: list[DueItem] = []
+        candidates: list[DueItem] = []
+        horizon: tuple[date, str, str] | None = None
+        days = _Days()
         arms, plain = self._arms(session, filters)
         for arm in arms:
             ranged = _ranged(arm, start, end, filters)
-            # Nominal refs sort as their ids (NM-000123 is id 123).
-            first = list(_arm_items(
-                session, arm, ranged.order_by(arm.dated, arm.nominal_id).limit(limit)
-            ))
-            head.extend(first)
-            if len(first) < limit:
-                total += len(first)  # all of them: no need to count
+            items, edge = self._arm_head(session, arm, ranged, after, limit, days)
+            candidates.extend(items)
+            if edge is not None:
+                horizon = edge if horizon is None else min(horizon, edge)
+            if edge is None and after is None:
+                total += len(items)  # all of them: no need to count
             else:
                 total += int(session.connection().execute(
                     select(func.count()).select_from(ranged.subquery())
@@ -562,9 +740,14 @@ class CalendarService(Service):
         for source in plain:
             found = [i for i in source(session, start, end, filters) if filters.wants(i.kind)]
             total += len(found)
-            head.extend(found)
-        head.sort(key=_sort_key)
-        return total, head[:limit]
+            candidates.extend(found)
+        candidates.sort(key=_sort_key)
+        merged = _beyond(candidates, after)
+        if horizon is not None:
+            bound = horizon
+            merged = merged[:bisect.bisect_left(
+                merged, bound, key=lambda i: (i.date, i.kind, i.ref))]
+        return total, merged[:limit]
 
     def _page(
         self, session: Session, segments: Sequence[_Segment], offset: int, limit: int
@@ -594,7 +777,8 @@ class CalendarService(Service):
             items.extend(self._collect(session, days[i][0], days[j][0], seg.filters))
             i = j + 1
         skip = offset - before[first]
-        return CalendarPage(tuple(items[skip:skip + limit]), offset, total)
+        page = items[skip:skip + limit]
+        return CalendarPage(tuple(page), offset, total, _cursor(page, None, offset, total))
 
     @staticmethod
     def _filters(
@@ -665,14 +849,26 @@ class CalendarService(Service):
         force: str | None = None,
         offset: int = 0,
         limit: int = 200,
+        after: CalendarCursor | None = None,
     ) -> CalendarPage:
         """Items ``offset``..``offset + limit`` of the range, in ``items()`` order, with the
-        range's total (the agenda's infinite scroll)."""
+        range's total (the agenda's infinite scroll).
+
+        Pass the previous page's ``next`` as ``after`` for the page that follows it (then
+        ``offset`` is ignored): each source reads only its first rows past that point, so
+        every page costs about what the first does. Without ``after``, a page at ``offset``
+        is found through the per-day counts."""
         self._check_range(start, end)
         self._check_page(offset, limit)
+        if after is not None and not isinstance(after, CalendarCursor):
+            raise ValidationError("after", "must be the next cursor of a previous page")
         filters = self._filters(kinds, manager, force, open_only=False)
         with self.vault.read() as s:
-            return self._page(s, [_Segment(start, end, filters)], offset, limit)
+            if after is None and offset > 0:
+                return self._page(s, [_Segment(start, end, filters)], offset, limit)
+            total, items = self._first(s, start, end, filters, limit, after)
+        offset = after.offset if after is not None else 0
+        return CalendarPage(tuple(items), offset, total, _cursor(items, after, offset, total))
 
     # -- the Today view -------------------------------------------------------------------------
 
@@ -728,7 +924,7 @@ class CalendarService(Service):
                 count = 0
                 head: list[DueItem] = []
                 for seg in self._today_segments(key, today, lead_days, manager, force):
-                    n, first = self._head(s, seg.start, seg.end, seg.filters, limit)
+                    n, first = self._first(s, seg.start, seg.end, seg.filters, limit)
                     count += n
                     head.extend(first)
                 lists[key] = TodayList(key, title, tuple(head[:limit]), count)

@@ -750,26 +750,16 @@ class EngagementService(Service):
             s.add(row)
             s.flush()
             sync_plan_in(s, self.vault, nominal.id)
-            self.vault.revision(
-                s,
-                "contact",
-                row.id,
-                "create",
-                {
-                    "at": (None, row.at),
-                    "contact_type": (None, contact_type),
-                    "officer": (None, officer),
-                    "outcome": (None, outcome),
-                    "notes": (None, notes),
-                    "next_planned": (None, next_planned),
+            self.vault.record_created(
+                s, "contact", row.id, {
+                    "at": row.at,
+                    "contact_type": contact_type,
+                    "officer": officer,
+                    "outcome": outcome,
+                    "notes": notes,
+                    "next_planned": next_planned,
                 },
-            )
-            self.vault.audit(
-                s,
-                Category.COLLECTION,
-                "contact.add",
-                entity="nominal",
-                ref=nominal.ref,
+                action="contact.add", ref=nominal.ref,
                 detail={"contact_id": row.id, "type": contact_type, "outcome": outcome},
             )
             return _contact_record(nominal.ref, row, vocab.counting)
@@ -897,25 +887,14 @@ class EngagementService(Service):
                     due_date=initial_notification_due(first),
                 )
             )
-            self.vault.revision(
-                s,
-                "notification_requirement",
-                req.id,
-                "create",
-                {
-                    "start_date": (None, start),
-                    "end_date": (None, req.end_date),
-                    "period_years": (None, period.years),
+            self.vault.record_created(
+                s, "notification_requirement", req.id, {
+                    "start_date": start,
+                    "end_date": req.end_date,
+                    "period_years": period.years,
                 },
-                reason=end_reason,
-            )
-            self.vault.audit(
-                s,
-                Category.COLLECTION,
-                "notification.add",
-                entity="nominal",
-                ref=nominal.ref,
-                detail={"requirement_id": req.id, "period_years": period.years},
+                action="notification.add", ref=nominal.ref,
+                detail={"requirement_id": req.id, "period_years": period.years}, reason=end_reason,
             )
             s.flush()
             return self._notification_info(s, nominal.ref, req)
@@ -1147,24 +1126,14 @@ class EngagementService(Service):
             s.flush()
             for due in schedule.review_dates:
                 s.add(CivilOrderReview(order_id=order.id, nominal_id=nominal.id, due_date=due))
-            self.vault.revision(
-                s,
-                "civil_order",
-                order.id,
-                "create",
-                {
-                    "order_type": (None, order.order_type),
-                    "start_date": (None, order.start_date),
-                    "end_date": (None, order.end_date),
-                    "conditions": (None, order.conditions),
+            self.vault.record_created(
+                s, "civil_order", order.id, {
+                    "order_type": order.order_type,
+                    "start_date": order.start_date,
+                    "end_date": order.end_date,
+                    "conditions": order.conditions,
                 },
-            )
-            self.vault.audit(
-                s,
-                Category.COLLECTION,
-                "order.add",
-                entity="nominal",
-                ref=nominal.ref,
+                action="order.add", ref=nominal.ref,
                 detail={"order_id": order.id, "order_type": order.order_type},
             )
             s.flush()
@@ -1380,23 +1349,13 @@ class EngagementService(Service):
             )
             s.add(row)
             s.flush()
-            self.vault.revision(
-                s,
-                "nominal_pathway",
-                row.id,
-                "create",
-                {
-                    "pathway": (None, pathway),
-                    "need_level": (None, need_level),
-                    "status": (None, status),
+            self.vault.record_created(
+                s, "nominal_pathway", row.id, {
+                    "pathway": pathway,
+                    "need_level": need_level,
+                    "status": status,
                 },
-            )
-            self.vault.audit(
-                s,
-                Category.COLLECTION,
-                "pathway.add",
-                entity="nominal",
-                ref=nominal.ref,
+                action="pathway.add", ref=nominal.ref,
                 detail={"pathway_id": row.id, "pathway": pathway},
             )
             return _pathway_record(nominal.ref, row, table)

@@ -215,6 +215,26 @@ class Vault:
             )
         )
 
+    def record_created(
+        self,
+        session: Session,
+        entity: str,
+        record_id: int,
+        fields: dict[str, Any],
+        *,
+        action: str,
+        ref: str,
+        detail: dict[str, Any],
+        reason: str = "",
+        category: Category = Category.COLLECTION,
+    ) -> None:
+        """The history and audit of a new record linked to a nominal, in the caller's
+        transaction: a "create" revision holding each field's first value, then one audit row
+        naming the nominal (every add in the engagement, meetings and correspondence areas)."""
+        self.revision(session, entity, record_id, "create",
+                      {k: (None, v) for k, v in fields.items()}, reason=reason)
+        self.audit(session, category, action, entity="nominal", ref=ref, detail=detail)
+
     def checkpoint_audit(self) -> None:
         """Record the audit chain's head and count in the key file (catches truncation).
 

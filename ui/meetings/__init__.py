@@ -19,9 +19,9 @@ def _meetings(services: Services) -> QWidget:
 
 
 def _correspondence(services: Services) -> QWidget:
-    from ui.meetings.correspondence import CorrespondenceView
+    from ui.meetings.correspondence import CorrespondenceWorkspace
 
-    return CorrespondenceView(services)
+    return CorrespondenceWorkspace(services)
 
 
 def _performance(services: Services) -> QWidget:

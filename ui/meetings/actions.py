@@ -1,9 +1,10 @@
 """The Actions view: the action log filtered by owner, status, meeting and overdue; a new
-action; an update (status and note) with the action's history beside it."""
+action; an update (status and note) with the action's history beside it; the action log return
+(chair's report) through the export dialog."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from PySide6.QtCore import QItemSelection, Qt
 from PySide6.QtWidgets import (
@@ -27,8 +28,9 @@ from app.domain.roles import Perm
 from app.services.meetings import ActionFilter, ActionInfo, MeetingService
 from ui.meetings.meetings import ActionDialog, Today, selected_record, sorted_proxy, table_view
 from ui.meetings.models import ActionsTableModel, ObjectRole, uk_date
-from ui.prevent.common import code_combo, combo_code, guarded, set_combo_code
+from ui.prevent.common import code_combo, combo_code, guarded, qdate, set_combo_code
 from ui.services import Services
+from ui.views.exports import ExportDialog
 from ui.widgets import heading
 
 
@@ -57,6 +59,12 @@ class ActionsView(QWidget):
         self.new_button = QPushButton("&New action…")
         self.new_button.setEnabled(self.writable)
         self.new_button.clicked.connect(self.open_new)
+        self.export_button = QPushButton("E&xport…")
+        self.export_button.setToolTip("The action log return (chair's report) as a workbook, "
+                                      "recorded as a disclosure")
+        self.export_button.setEnabled(services.can(Perm.EXPORT))
+        self.export_button.clicked.connect(self.open_export)
+        self.export_dialog: ExportDialog | None = None
         filters = QHBoxLayout()
         for label, w in (("O&wner", self.owner), ("&Status", self.status),
                          ("&Meeting", self.meeting)):
@@ -66,6 +74,7 @@ class ActionsView(QWidget):
             filters.addWidget(w, 1)
         filters.addWidget(self.overdue)
         filters.addWidget(self.new_button)
+        filters.addWidget(self.export_button)
 
         self.model = ActionsTableModel()
         self.proxy = sorted_proxy(self.model)
@@ -232,6 +241,16 @@ class ActionsView(QWidget):
         dialog = ActionDialog([], self.today(), owners if ok else [], self)
         dialog.accepted.connect(lambda: self._add(dialog))
         self.action_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def open_export(self) -> ExportDialog:
+        """The export dialog set to the action log return over the last twelve months (the
+        return also lists every action still open, whenever due)."""
+        today = self.today()
+        dialog = ExportDialog(self.services, self, today=today, initial="actions")
+        dialog.start.setDate(qdate(today - timedelta(days=365)))
+        self.export_dialog = dialog
         dialog.open()
         return dialog
 

@@ -1,11 +1,14 @@
 """The correspondence log: items to and from partner agencies, each under an information-sharing
-agreement, with reply-by dates; a form to log a new one."""
+agreement, with reply-by dates and whether the reply is awaited or overdue; the thread of the
+chosen item (the item that began it and every reply); a form to log a new item or a reply.
+The Correspondence area puts the log and the ISA register side by side as two tabs."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QItemSelection, Qt
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -17,6 +20,9 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -28,10 +34,12 @@ from app.services.correspondence import (
     CorrespondenceFilter,
     CorrespondenceInfo,
     CorrespondenceService,
+    ThreadItem,
 )
 from app.services.meetings import MeetingService
-from ui.meetings.meetings import Today, sorted_proxy, table_view
-from ui.meetings.models import CorrespondenceTableModel
+from ui.meetings.isa import IsaRegisterView, isa_label
+from ui.meetings.meetings import Today, selected_record, sorted_proxy, table_view
+from ui.meetings.models import CorrespondenceTableModel, ObjectRole, uk_date
 from ui.prevent.common import code_combo, combo_code, date_edit, guarded, py_date, qdate
 from ui.services import Services
 from ui.widgets import heading
@@ -64,16 +72,62 @@ class CorrespondenceView(QWidget):
         filters.addStretch(1)
         filters.addWidget(self.count)
 
-        self.model = CorrespondenceTableModel()
+        self.model = CorrespondenceTableModel(today=self.today)
         self.proxy = sorted_proxy(self.model)
         self.view = table_view(self.proxy, "Correspondence")
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in ((1, 85), (2, 40), (3, 160), (4, 140), (6, 85), (7, 85), (8, 85),
-                           (9, 85)):
+        for col, width in ((0, 92), (1, 85), (2, 40), (3, 160), (4, 150), (6, 92), (7, 92),
+                           (8, 85), (9, 170)):
             header.resizeSection(col, width)
         header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
-        self.view.setColumnHidden(0, True)
+        self.view.selectionModel().selectionChanged.connect(self._on_select)
+
+        # The thread of the chosen item.
+        self.thread_title = QLabel("Choose an item to see its thread.")
+        self.thread_title.setObjectName("CardTitle")
+        self.thread = QTreeWidget()
+        self.thread.setAccessibleName("Thread")
+        self.thread.setColumnCount(6)
+        self.thread.setHeaderLabels(["Ref", "Date", "Dir.", "Agency", "Subject", "Reply"])
+        self.thread.setRootIsDecorated(False)
+        self.thread.setIndentation(18)
+        self.thread.setUniformRowHeights(True)
+        theader = self.thread.header()
+        theader.setStretchLastSection(False)
+        for col, width in ((0, 120), (1, 85), (2, 40), (3, 160), (5, 170)):
+            theader.resizeSection(col, width)
+        theader.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.thread_items: list[ThreadItem] = []
+        self.reply_button = QPushButton("Log &reply…")
+        self.reply_button.setToolTip("Log the answer to the chosen item (in answers out, out "
+                                     "answers in); its reply-by date leaves the calendar")
+        self.reply_button.clicked.connect(self.start_reply_to_selected)
+        self.link_button = QPushButton("Link to &original…")
+        self.link_button.setToolTip("The chosen item, already logged, answers an earlier one")
+        self.link_button.clicked.connect(self.link_selected)
+        self.mark_button = QPushButton("Mar&k replied…")
+        self.mark_button.setToolTip("The reply came or went without an entry of its own "
+                                    "(e.g. by phone)")
+        self.mark_button.clicked.connect(self.mark_replied)
+        thread_buttons = QHBoxLayout()
+        thread_buttons.addWidget(self.reply_button)
+        thread_buttons.addWidget(self.link_button)
+        thread_buttons.addWidget(self.mark_button)
+        thread_buttons.addStretch(1)
+        thread_box = QWidget()
+        tlay = QVBoxLayout(thread_box)
+        tlay.setContentsMargins(0, 6, 0, 0)
+        tlay.addWidget(self.thread_title)
+        tlay.addWidget(self.thread, 1)
+        tlay.addLayout(thread_buttons)
+        log_split = QSplitter(Qt.Orientation.Vertical)
+        log_split.addWidget(self.view)
+        log_split.addWidget(thread_box)
+        log_split.setStretchFactor(0, 3)
+        log_split.setStretchFactor(1, 2)
+        log_split.setSizes([430, 250])
+        self.reply_to: CorrespondenceInfo | None = None
 
         # The form for a new item.
         self.agency = QComboBox()
@@ -112,6 +166,18 @@ class CorrespondenceView(QWidget):
         self.problem.hide()
         self.add_button = QPushButton("&Log it")
         self.add_button.clicked.connect(self.add)
+        self.reply_banner = QLabel()
+        self.reply_banner.setObjectName("InfoBox")
+        self.reply_banner.setWordWrap(True)
+        self.cancel_reply_button = QPushButton("Not a reply")
+        self.cancel_reply_button.clicked.connect(self.cancel_reply)
+        banner_row = QHBoxLayout()
+        banner_row.setContentsMargins(0, 0, 0, 0)
+        banner_row.addWidget(self.reply_banner, 1)
+        banner_row.addWidget(self.cancel_reply_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.banner_box = QWidget()
+        self.banner_box.setLayout(banner_row)
+        self.banner_box.hide()
         form = QFormLayout()
         form.addRow("&Partner agency", self.agency)
         form.addRow("&Direction", self.direction)
@@ -126,9 +192,10 @@ class CorrespondenceView(QWidget):
         side = QWidget()
         slay = QVBoxLayout(side)
         slay.setContentsMargins(8, 0, 0, 0)
-        title = QLabel("Log correspondence")
-        title.setObjectName("CardTitle")
-        slay.addWidget(title)
+        self.form_title = QLabel("Log correspondence")
+        self.form_title.setObjectName("CardTitle")
+        slay.addWidget(self.form_title)
+        slay.addWidget(self.banner_box)
         slay.addLayout(form)
         slay.addWidget(self.problem)
         hint = QLabel("An outgoing item is recorded in the audit log as a disclosure.")
@@ -137,7 +204,8 @@ class CorrespondenceView(QWidget):
         slay.addWidget(hint)
         slay.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignRight)
         slay.addStretch(1)
-        side.setEnabled(services.can(Perm.MEETING_WRITE))
+        self.writable = services.can(Perm.MEETING_WRITE)
+        side.setEnabled(self.writable)
         side.setMaximumWidth(440)
         for combo in (self.agency, self.direction, self.kind, self.isa):
             # Long agreement titles must not widen the form past the log.
@@ -146,7 +214,7 @@ class CorrespondenceView(QWidget):
             combo.setMinimumContentsLength(16)
 
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.view)
+        split.addWidget(log_split)
         split.addWidget(side)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
@@ -161,6 +229,7 @@ class CorrespondenceView(QWidget):
         self.agency_filter.currentIndexChanged.connect(self.refresh)
         self.awaiting.toggled.connect(self.refresh)
         self.refresh()
+        self._on_select()
 
     def load_choices(self) -> None:
         ok, agencies = guarded(self.services, self, None, self.log.agencies)
@@ -177,22 +246,183 @@ class CorrespondenceView(QWidget):
         self.agency.clear()
         self.agency.addItems(agencies if ok else [])
         self.agency.setCurrentText(typed)
+        chosen = self.isa.currentData()
         self.isa.clear()
         self.isa.addItem("None (give a justification)", 0)
         today = self.today()
         for i in isas if ok2 else []:
-            late = "  (review overdue)" if i.review_overdue(today) else ""
-            self.isa.addItem(f"{i.ref} {i.title}{late}", i.id)
+            self.isa.addItem(isa_label(i, today), i.id)
+        self.isa.setCurrentIndex(max(self.isa.findData(chosen), 0))
 
     def refresh(self) -> None:
+        chosen = self.current()
         flt = CorrespondenceFilter(agency=str(self.agency_filter.currentData() or "") or None,
                                    awaiting_reply=self.awaiting.isChecked())
         ok, rows = guarded(self.services, self, None,
                            lambda: self.log.log(flt, today=self.today()))
         if ok:
             self.model.set_rows(rows)
-            late = sum(1 for r in rows if r.reply_overdue(self.today()))
-            self.count.setText(f"{len(rows)} item(s); {late} reply overdue")
+            today = self.today()
+            late = sum(1 for r in rows if r.reply_overdue(today))
+            awaited = sum(1 for r in rows if r.reply_state(today) == "Awaiting reply")
+            self.count.setText(f"{len(rows)} item(s); {late} reply overdue"
+                               + (f", {awaited} awaiting a reply" if awaited else ""))
+            if chosen is not None:
+                self.select(chosen.ref)
+            self._on_select()
+
+    # -- the chosen item and its thread -----------------------------------------------------
+    def current(self) -> CorrespondenceInfo | None:
+        rec = selected_record(self.view)
+        return rec if isinstance(rec, CorrespondenceInfo) else None
+
+    def select(self, ref: str) -> bool:
+        for row in range(self.proxy.rowCount()):
+            rec = self.proxy.index(row, 0).data(ObjectRole)
+            if rec is not None and rec.ref == ref:
+                self.view.selectRow(row)
+                return True
+        return False
+
+    def _on_select(self, *_args: QItemSelection) -> None:
+        item = self.current()
+        for b in (self.reply_button, self.link_button, self.mark_button):
+            b.setEnabled(item is not None and self.writable)
+        if item is not None:
+            self.link_button.setEnabled(self.writable and item.reply_to_ref is None)
+            self.mark_button.setEnabled(self.writable and item.replied_on is None
+                                        and not item.reply_refs)
+        self.show_thread(item)
+
+    def show_thread(self, item: CorrespondenceInfo | None) -> list[ThreadItem]:
+        self.thread.clear()
+        self.thread_items = []
+        if item is None:
+            self.thread_title.setText("Choose an item to see its thread.")
+            return []
+        ok, found = guarded(self.services, self, None, lambda: self.log.thread(item.ref))
+        if not ok:
+            return []
+        self.thread_items = list(found)
+        today = self.today()
+        parents: dict[int, QTreeWidgetItem] = {}
+        for t in self.thread_items:
+            c = t.item
+            state = c.reply_state(today)
+            if state == "Replied" and c.replied_on:
+                state = f"Replied {uk_date(c.replied_on)}"
+            node = QTreeWidgetItem([c.ref, uk_date(c.sent_on),
+                                    "Out" if c.direction == "out" else "In", c.agency,
+                                    c.subject, state])
+            node.setData(0, ObjectRole, c)
+            for col in range(6):
+                node.setToolTip(col, node.text(col))
+            colour = (_LATE if state == "Reply overdue" else
+                      _AWAITED if state == "Awaiting reply" else None)
+            if colour is not None:
+                node.setForeground(5, QBrush(colour))
+            if c.id == item.id:
+                font = node.font(0)
+                font.setBold(True)
+                for col in range(6):
+                    node.setFont(col, font)
+            parent = parents.get(t.depth - 1) if t.depth else None
+            if parent is None:
+                self.thread.addTopLevelItem(node)
+            else:
+                parent.addChild(node)
+            parents[t.depth] = node
+        self.thread.expandAll()
+        replies = len(self.thread_items) - 1
+        self.thread_title.setText(
+            f"Thread of {self.thread_items[0].item.ref}: the item and {replies} repl"
+            f"{'y' if replies == 1 else 'ies'}" if replies else
+            f"{item.ref}: no reply linked yet"
+            + (f" ({item.reply_state(today).lower()})" if item.reply_state(today) else ""))
+        return self.thread_items
+
+    # -- replies ----------------------------------------------------------------------------
+    def start_reply_to_selected(self) -> bool:
+        item = self.current()
+        return self.start_reply(item) if item is not None else False
+
+    def start_reply(self, item: CorrespondenceInfo) -> bool:
+        """Fill the form for the answer to ``item``: the other direction, the same agency,
+        type, agreement and nominals, and "Re:" before the subject."""
+        self.reply_to = item
+        other = Direction.IN.value if item.direction == Direction.OUT.value else (
+            Direction.OUT.value)
+        self.direction.setCurrentIndex(max(self.direction.findData(other), 0))
+        self.agency.setCurrentText(item.agency)
+        self.kind.setCurrentIndex(max(self.kind.findData(item.corr_type), 0))
+        self.isa.setCurrentIndex(max(self.isa.findData(item.isa_id or 0), 0))
+        subject = item.subject if item.subject.lower().startswith("re:") else (
+            f"Re: {item.subject}")
+        self.subject.setText(subject[:500])
+        self.nominals.setText(", ".join(item.nominal_refs))
+        self.sent_on.setDate(qdate(max(self.today(), item.sent_on)))
+        self.wants_reply.setChecked(False)
+        way = "from" if other == Direction.IN.value else "to"
+        self.form_title.setText("Log a reply")
+        self.reply_banner.setText(f"Reply {way} {item.agency} to {item.ref} of "
+                                  f"{uk_date(item.sent_on)}: {item.subject}")
+        self.banner_box.show()
+        self.problem.hide()
+        self.summary.setFocus()
+        return True
+
+    def cancel_reply(self) -> None:
+        self.reply_to = None
+        self.banner_box.hide()
+        self.form_title.setText("Log correspondence")
+
+    def link_selected(self) -> CorrespondenceInfo | None:
+        """The chosen item answers an earlier one going the other way: pick which."""
+        item = self.current()
+        if item is None:
+            return None
+        candidates = [r for r in self.model.rows()
+                      if r.direction != item.direction and r.sent_on <= item.sent_on
+                      and r.agency == item.agency and r.id != item.id]
+        if not candidates:
+            self.services.dialogs.info(
+                self, "Link to the original",
+                f"No earlier item {'to' if item.direction == 'in' else 'from'} {item.agency} "
+                "is in the log as shown. Clear the filters, or log the reply with Log reply….")
+            return None
+        labels = [f"{r.ref}  {uk_date(r.sent_on)}  {r.subject}" for r in candidates]
+        chosen = self.services.dialogs.choose(
+            self, "Link to the original", f"{item.ref} answers which item?", labels, 0)
+        if not chosen:
+            return None
+        original = candidates[labels.index(chosen)]
+        ok, done = guarded(self.services, self, None,
+                           lambda: self.log.link_reply(item.ref, original.ref))
+        if not ok:
+            return None
+        self.refresh()
+        return done  # type: ignore[no-any-return]
+
+    def mark_replied(self) -> CorrespondenceInfo | None:
+        item = self.current()
+        if item is None:
+            return None
+        text = self.services.dialogs.ask_text(
+            self, "Mark replied", f"{item.ref}: the reply came or went without an entry of "
+            "its own. On what date (dd/mm/yyyy)?", uk_date(self.today()))
+        if not text:
+            return None
+        try:
+            day, month, year = (int(p) for p in text.strip().split("/"))
+            when = date(year, month, day)
+        except ValueError:
+            self.services.dialogs.error(self, "Mark replied", "Give the date as dd/mm/yyyy.")
+            return None
+        ok, done = guarded(self.services, self, None,
+                           lambda: self.log.record_reply(item.ref, when))
+        if ok:
+            self.refresh()
+        return done if ok else None  # type: ignore[no-any-return]
 
     def add(self) -> CorrespondenceInfo | None:
         self.problem.hide()
@@ -206,13 +436,15 @@ class CorrespondenceView(QWidget):
             isa_id=isa_id, nominal_refs=refs,
             reply_by=py_date(self.reply_by.date()) if self.wants_reply.isChecked() else None,
             summary=self.summary.toPlainText().strip(),
-            justification=self.justification.toPlainText().strip())
+            justification=self.justification.toPlainText().strip(),
+            reply_to=self.reply_to.ref if self.reply_to is not None else None)
         try:
             made = self.log.add(entry)
         except CasewardError as exc:
             self.problem.setText(str(exc))
             self.problem.show()
             return None
+        self.cancel_reply()
         for w in (self.subject, self.nominals):
             w.clear()
         for t in (self.summary, self.justification):
@@ -220,5 +452,29 @@ class CorrespondenceView(QWidget):
         self.wants_reply.setChecked(False)
         self.load_choices()
         self.refresh()
+        self.select(made.ref)
         return made
+
+
+_LATE = QColor("#b3261e")
+_AWAITED = QColor("#8a5a00")
+
+
+class CorrespondenceWorkspace(QWidget):
+    """Correspondence | Information-sharing agreements. The log's agreement chooser is
+    re-read whenever the register changes."""
+
+    def __init__(self, services: Services, parent: QWidget | None = None, *,
+                 today: Today | None = None) -> None:
+        super().__init__(parent)
+        self.log_view = CorrespondenceView(services, today=today)
+        self.register = IsaRegisterView(services, today=today)
+        self.register.changed.connect(self.log_view.load_choices)
+        self.register.changed.connect(self.log_view.refresh)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.log_view, "&Correspondence")
+        self.tabs.addTab(self.register, "Information-sharing agr&eements")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs)
 

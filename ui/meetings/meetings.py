@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QItemSelection, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
@@ -43,7 +44,7 @@ from app.domain.meetings import (
 )
 from app.domain.roles import Perm
 from app.services.meetings import AgendaItemInfo, MeetingDetail, MeetingService, Suggestion
-from app.services.pack_pdf import PackService
+from app.services.pack_pdf import PackService, PrintablePack
 from ui.meetings.models import (
     ActionsTableModel,
     AgendaTableModel,
@@ -66,7 +67,7 @@ from ui.prevent.common import (
     set_combo_code,
 )
 from ui.services import Services
-from ui.views.exports import recent_recipients, remember_recipient, removable_media
+from ui.views.exports import print_pdf, recent_recipients, remember_recipient, removable_media
 from ui.widgets import heading
 
 Today = Callable[[], date]
@@ -217,20 +218,29 @@ class ActionDialog(QDialog):
 
 class PackDialog(QDialog):
     """Build the meeting pack: recipient, justification and destination; written off the UI
-    thread with progress; shows the SHA-256 when done. The pack is audited as a disclosure."""
+    thread with progress; shows the SHA-256 when done. The pack is audited as a disclosure.
+
+    With ``printing`` the pack is laid out in memory instead (no destination, no file), the
+    print dialog is shown, and the print is audited as a disclosure before a page is sent."""
 
     finished_pack = Signal(object)
 
     def __init__(self, services: Services, detail: MeetingDetail, today: date,
-                 parent: QWidget | None = None, *, media: list[Path] | None = None) -> None:
+                 parent: QWidget | None = None, *, media: list[Path] | None = None,
+                 printing: bool = False) -> None:
         super().__init__(parent)
         self.services = services
         self.detail = detail
         self.today = today
+        self.printing = printing
         self.op: Operation | None = None
         self.result_path: Path | None = None
         self.sha256 = ""
-        self.setWindowTitle(f"Meeting pack — {detail.ref}")
+        self.pages_printed = 0
+        # Tests replace how the print dialog is run (see ui.views.exports.print_pdf).
+        self.exec_print: Callable[[Any], bool] | None = None
+        self.setWindowTitle(f"{'Print the meeting pack' if printing else 'Meeting pack'}"
+                            f" — {detail.ref}")
         self.setMinimumWidth(600)
         self.recipient = QComboBox()
         self.recipient.setEditable(True)
@@ -263,15 +273,20 @@ class PackDialog(QDialog):
         form = QFormLayout()
         form.addRow("&Recipient", self.recipient)
         form.addRow("&Justification", self.justification)
-        form.addRow("&Destination", self.folder)
-        form.addRow("File &name", self.name)
-        hint = QLabel(f"Marked {services.marking} on every page; a .sha256 file is written "
-                      "beside it and the disclosure is recorded in the audit log.")
+        if not printing:
+            form.addRow("&Destination", self.folder)
+            form.addRow("File &name", self.name)
+        hint = QLabel(
+            f"Marked {services.marking} on every page. The pack is laid out in memory (no "
+            "file is written) and the print is recorded in the audit log as a disclosure "
+            "before any page is sent." if printing else
+            f"Marked {services.marking} on every page; a .sha256 file is written beside it "
+            "and the disclosure is recorded in the audit log.")
         hint.setWordWrap(True)
         hint.setObjectName("Hint")
         self.buttons = QDialogButtonBox()
-        self.build_button = self.buttons.addButton("&Build pack",
-                                                   QDialogButtonBox.ButtonRole.AcceptRole)
+        self.build_button = self.buttons.addButton(
+            "&Print…" if printing else "&Build pack", QDialogButtonBox.ButtonRole.AcceptRole)
         self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
         self.close_button.hide()
@@ -307,6 +322,8 @@ class PackDialog(QDialog):
             self._fail("Say why the pack is disclosed (the justification is required).")
             self.justification.setFocus()
             return None
+        if self.printing:
+            return self._start_print(recipient, justification)
         if not name or "/" in name:
             self._fail("Give the pack a file name.")
             self.name.setFocus()
@@ -334,6 +351,50 @@ class PackDialog(QDialog):
             "pack", work, on_result=lambda r: self._done(r, recipient), on_error=self._error,
             on_bug=self._error, on_progress=self._progress)
         return self.op
+
+    def _start_print(self, recipient: str, justification: str) -> Operation:
+        packs, key, today = self.services.get(PackService), self.detail.id, self.today
+
+        def work(ctx: OpContext) -> PrintablePack:
+            return packs.printable_pack(key, recipient=recipient, today=today,
+                                        progress=OpProgressSink(ctx))
+
+        self._busy(True)
+        self.op = self.services.ops.start(
+            "print-pack", work, on_result=lambda p: self._print(p, justification),
+            on_error=self._error, on_bug=self._error, on_progress=self._progress)
+        return self.op
+
+    def _print(self, pack: PrintablePack, justification: str) -> int:
+        """The pack is ready in memory: the print dialog, then the audit, then the pages."""
+        self.op = None
+        self.progress.hide()
+        packs = self.services.get(PackService)
+
+        def audit(pages: int) -> None:
+            packs.record_print(pack, justification=justification, pages=pages)
+
+        try:
+            pages = print_pdf(self, pack.pdf, self.services.dialogs, self.exec_print,
+                              doc_name=f"Meeting pack {pack.meeting_ref}", before_print=audit)
+        except CasewardError as exc:
+            self._error(exc)
+            return 0
+        if not pages:
+            self._busy(False)
+            self._fail("Not printed (the print dialog was cancelled); nothing was recorded.")
+            return 0
+        self.pages_printed = pages
+        self.sha256 = pack.sha256
+        remember_recipient(self.services.prefs.settings, pack.recipient)
+        self.outcome.setText(f"Printed {pages} page(s) for {pack.recipient}, each marked "
+                             f"{self.services.marking}.\nThe print is recorded in the audit "
+                             "log as a disclosure.")
+        self.outcome.show()
+        self.build_button.hide()
+        self.cancel_button.hide()
+        self.close_button.show()
+        return pages
 
     def _busy(self, busy: bool) -> None:
         for w in (self.recipient, self.justification, self.folder, self.name,
@@ -373,7 +434,7 @@ class PackDialog(QDialog):
             self.op.cancel()
             self.op = None
             self._busy(False)
-            self._fail("Pack cancelled; nothing was written.")
+            self._fail("Pack cancelled; nothing was written or printed.")
             return
         self.reject()
 
@@ -419,7 +480,11 @@ class MeetingEditor(QWidget):
         self.save_button = QPushButton("&Save meeting")
         self.save_button.clicked.connect(self.save)
         self.pack_button = QPushButton("Build &pack…")
+        self.pack_button.setToolTip("Write the meeting pack PDF to removable media")
         self.pack_button.clicked.connect(self.open_pack)
+        self.print_button = QPushButton("Print pac&k…")
+        self.print_button.setToolTip("Print the meeting pack (no file is written)")
+        self.print_button.clicked.connect(self.print_pack)
 
         grid = QGridLayout()
         fields = (("&Type", self.kind), ("&When", self.when), ("C&hair", self.chair),
@@ -514,6 +579,7 @@ class MeetingEditor(QWidget):
         top.addWidget(self.title, 1)
         top.addWidget(self.save_button)
         top.addWidget(self.pack_button)
+        top.addWidget(self.print_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 0, 0, 0)
         layout.addLayout(top)
@@ -547,6 +613,7 @@ class MeetingEditor(QWidget):
                   self.remove_item_button, self.save_minutes_button, self.add_action_button):
             w.setEnabled(on and self.writable)
         self.pack_button.setEnabled(on and self.services.can(Perm.EXPORT))
+        self.print_button.setEnabled(on and self.services.can(Perm.EXPORT))
         self.status.setEnabled(on)
 
     def load(self, detail: MeetingDetail) -> None:
@@ -718,6 +785,14 @@ class MeetingEditor(QWidget):
         if self.detail is None:
             return None
         dialog = PackDialog(self.services, self.detail, self.today(), self)
+        self.pack_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def print_pack(self) -> PackDialog | None:
+        if self.detail is None:
+            return None
+        dialog = PackDialog(self.services, self.detail, self.today(), self, printing=True)
         self.pack_dialog = dialog
         dialog.open()
         return dialog

@@ -163,20 +163,49 @@ class ActionsTableModel(RecordTableModel[ActionInfo]):
 
 
 class CorrespondenceTableModel(RecordTableModel[CorrespondenceInfo]):
-    columns = (
-        Column[CorrespondenceInfo]("Ref", lambda c: c.ref),
-        Column[CorrespondenceInfo]("Date", lambda c: uk_date(c.sent_on), lambda c: c.sent_on),
-        Column[CorrespondenceInfo]("Dir.", lambda c: "Out" if c.direction == "out" else "In"),
-        Column[CorrespondenceInfo]("Agency", lambda c: c.agency),
-        Column[CorrespondenceInfo]("Type", lambda c: c.type_label),
-        Column[CorrespondenceInfo]("Subject", lambda c: c.subject),
-        Column[CorrespondenceInfo]("ISA", lambda c: c.isa_ref or ""),
-        Column[CorrespondenceInfo]("Nominals", lambda c: ", ".join(c.nominal_refs)),
-        Column[CorrespondenceInfo]("Reply by", lambda c: uk_date(c.reply_by),
-                                   lambda c: c.reply_by or date.max),
-        Column[CorrespondenceInfo]("Replied", lambda c: uk_date(c.replied_on),
-                                   lambda c: c.replied_on or date.max),
-    )
+    """The log; "Reply" says whether a reply is awaited, overdue or came (``today`` decides),
+    and a reply names the item it answers."""
+
+    def __init__(self, rows: Sequence[CorrespondenceInfo] = (),
+                 today: Callable[[], date] = date.today) -> None:
+        super().__init__(rows)
+        self.today = today
+        self.columns = (
+            Column[CorrespondenceInfo]("Ref", lambda c: c.ref),
+            Column[CorrespondenceInfo]("Date", lambda c: uk_date(c.sent_on),
+                                       lambda c: c.sent_on),
+            Column[CorrespondenceInfo]("Dir.", lambda c: "Out" if c.direction == "out"
+                                       else "In"),
+            Column[CorrespondenceInfo]("Agency", lambda c: c.agency),
+            Column[CorrespondenceInfo]("Type", lambda c: c.type_label),
+            Column[CorrespondenceInfo]("Subject", lambda c: (
+                f"↳ {c.subject}  (reply to {c.reply_to_ref})" if c.reply_to_ref
+                else c.subject)),
+            Column[CorrespondenceInfo]("ISA", lambda c: c.isa_ref or ""),
+            Column[CorrespondenceInfo]("Nominals", lambda c: ", ".join(c.nominal_refs)),
+            Column[CorrespondenceInfo]("Reply by", lambda c: uk_date(c.reply_by),
+                                       lambda c: c.reply_by or date.max),
+            Column[CorrespondenceInfo]("Reply", self.reply_text,
+                                       lambda c: _REPLY_ORDER.get(c.reply_state(self.today()),
+                                                                  3)),
+        )
+
+    def reply_text(self, c: CorrespondenceInfo) -> str:
+        state = c.reply_state(self.today())
+        if state == "Replied":
+            first = c.reply_refs[0] if c.reply_refs else ""
+            when = uk_date(c.replied_on)
+            return f"Replied {when}" + (f" ({first})" if first else "")
+        return state
+
+    def colour(self, rec: CorrespondenceInfo) -> QColor | None:
+        state = rec.reply_state(self.today())
+        return _LATE if state == "Reply overdue" else (_AWAITED if state == "Awaiting reply"
+                                                        else None)
+
+
+_REPLY_ORDER = {"Reply overdue": 0, "Awaiting reply": 1, "Replied": 2}
+_AWAITED = QColor("#8a5a00")
 
 
 def _met(f: Figure) -> str:

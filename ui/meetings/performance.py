@@ -1,5 +1,6 @@
 """Performance against targets: each target's actual for a chosen month or quarter, and the
-12-month trend of the chosen target as a chart (computed off the UI thread)."""
+12-month trend of the chosen target as a chart (computed off the UI thread); the performance
+return for the chosen period through the export dialog."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -20,11 +22,13 @@ from PySide6.QtWidgets import (
 
 from app.domain.errors import CasewardError
 from app.domain.meetings import Figure, Period, last_months, parse_period
+from app.domain.roles import Perm
 from app.services.performance import PerformanceReport, PerformanceService
 from ui.meetings.meetings import Today, selected_record, table_view
 from ui.meetings.models import PerformanceTableModel
-from ui.prevent.common import run
+from ui.prevent.common import qdate, run
 from ui.services import Services
+from ui.views.exports import ExportDialog
 from ui.widgets import heading
 
 
@@ -66,6 +70,13 @@ class PerformanceView(QWidget):
         top.addWidget(lab)
         top.addWidget(self.period)
         top.addWidget(self.status, 1)
+        self.export_button = QPushButton("E&xport…")
+        self.export_button.setToolTip("The performance return for the chosen period as a "
+                                      "workbook, recorded as a disclosure")
+        self.export_button.setEnabled(services.can(Perm.EXPORT))
+        self.export_button.clicked.connect(self.open_export)
+        self.export_dialog: ExportDialog | None = None
+        top.addWidget(self.export_button)
 
         self.model = PerformanceTableModel()
         self.view = table_view(None, "Figures")  # in the order of the targets list
@@ -93,6 +104,16 @@ class PerformanceView(QWidget):
         layout.addWidget(split, 1)
         self.period.currentIndexChanged.connect(self.refresh)
         self.refresh()
+
+    def open_export(self) -> ExportDialog:
+        """The export dialog set to the performance return for the period shown."""
+        period = self.chosen_period()
+        dialog = ExportDialog(self.services, self, today=self.today(), initial="performance")
+        dialog.start.setDate(qdate(period.start))
+        dialog.end.setDate(qdate(period.end))
+        self.export_dialog = dialog
+        dialog.open()
+        return dialog
 
     def chosen_period(self) -> Period:
         return parse_period(str(self.period.currentData()))
