@@ -144,12 +144,13 @@ def ensure_indexes(vault: Any) -> list[str]:
         for table in Base.metadata.sorted_tables:
             if table.name not in present:
                 continue
+            columns = {r[1] for r in conn.execute(text(f"PRAGMA table_info('{table.name}')"))}
             for index in table.indexes:
                 assert index.name is not None
                 have = [r[2] for r in conn.execute(text(f"PRAGMA index_info('{index.name}')"))]
                 want = [c.name for c in index.columns]
-                if have == want:
-                    continue
+                if have == want or not set(want) <= columns:
+                    continue  # present, or on a column this older vault does not have
                 if have:
                     conn.execute(text(f"DROP INDEX {index.name}"))
                 index.create(conn)

@@ -1,6 +1,8 @@
 """Screenshots of the meetings window on a small demo vault, saved as PNGs (1366x768) to
-/tmp/caseward-shots/: the meeting editor (with carried actions), the suggestions, the pack dialog,
-the actions view, the correspondence log and the performance view.
+/tmp/caseward-shots/: the meeting editor (with carried actions), the suggestions, the pack dialog
+and the print-pack dialog, the actions view and its export dialog, the correspondence log with a
+thread and a reply being logged, the ISA register (empty, filled, and its form with a check
+failing) and the performance view.
 
 Usage: .venv/bin/python scripts/screenshots_meetings.py [OUT_DIR]
 Uses a throw-away home folder, an in-memory keyring and synthetic data only."""
@@ -95,8 +97,10 @@ def main() -> None:
     services = Services(vault, ops=ops, dialogs=RecordingDialogs(),
                         prefs=Preferences(QSettings(str(HOME / "s.ini"),
                                                     QSettings.Format.IniFormat)))
+    from app.services.correspondence import CorrespondenceService
     from ui.meetings.actions import ActionsView
-    from ui.meetings.correspondence import CorrespondenceView
+    from ui.meetings.correspondence import CorrespondenceWorkspace
+    from ui.meetings.isa import IsaRegisterView
     from ui.meetings.meetings import MeetingsArea
     from ui.meetings.performance import PerformanceView
 
@@ -137,6 +141,13 @@ def main() -> None:
         over_backdrop(backdrop, pack).save(str(out / "meetings-pack.png"))
         print("pack:", pack.result_path, pack.problem.text())
         pack.accept()
+    printing = editor.print_pack()
+    if printing is not None:
+        printing.recipient.setCurrentText("Regional TTCG members")
+        printing.justification.setPlainText("Printed pack for members at the meeting.")
+        settle(app)
+        over_backdrop(backdrop, printing).save(str(out / "meetings-print-pack.png"))
+        printing.reject()
     frame.close()
 
     actions = ActionsView(services)
@@ -146,13 +157,61 @@ def main() -> None:
         actions.view.selectRow(0)
     settle(app)
     frame.grab().save(str(out / "meetings-actions.png"))
+    backdrop = frame.grab().toImage()
+    export = actions.open_export()
+    export.recipient.setCurrentText("Regional TTCG chair")
+    export.justification.setPlainText("Chair's report for the monthly TTCG.")
+    settle(app)
+    over_backdrop(backdrop, export).save(str(out / "meetings-actions-export.png"))
+    export.reject()
     frame.close()
 
-    corr = CorrespondenceView(services)
-    frame = framed(corr)
+    work = CorrespondenceWorkspace(services)
+    frame = framed(work)
+    corr = work.log_view
+    threaded = next((r for r in corr.model.rows() if r.reply_refs), None)
+    if threaded is not None:
+        corr.select(threaded.ref)
     settle(app)
     frame.grab().save(str(out / "meetings-correspondence.png"))
+    awaited = next((r for r in corr.model.rows()
+                    if r.reply_state(corr.today()) in ("Reply overdue", "Awaiting reply")), None)
+    if awaited is not None:
+        corr.select(awaited.ref)
+        corr.start_reply(awaited)
+        settle(app)
+        frame.grab().save(str(out / "meetings-correspondence-reply.png"))
+        corr.cancel_reply()
+    work.tabs.setCurrentWidget(work.register)
+    register = work.register
+    late = next((i for i in register.model.rows() if i.review_overdue(register.today())), None)
+    if late is not None:
+        register.select(late.ref)
+    settle(app)
+    frame.grab().save(str(out / "meetings-isa-register.png"))
+    backdrop = frame.grab().toImage()
+    form = register.open_new()
+    form.title_edit.setText("Youth offending service liaison agreement")
+    form.parties.setPlainText("Counter Terrorism Policing")
+    form.purpose.setPlainText("Sharing of case information on young people managed by both "
+                              "agencies.")
+    settle(app)
+    over_backdrop(backdrop, form).save(str(out / "meetings-isa-dialog.png"))
+    form.reject()
     frame.close()
+
+    empty_vault, _ = create_vault(HOME / "empty.cwv", "a.okafor", PASSPHRASE,
+                                  bind_to_terminal=False, secret_store=MemorySecretStore())
+    empty_vault.actor = Actor("j.hale", Role.COORDINATOR)
+    empty_services = Services(empty_vault, ops=ops, dialogs=RecordingDialogs(),
+                              prefs=services.prefs)
+    assert not empty_services.get(CorrespondenceService).isas()
+    empty = IsaRegisterView(empty_services)
+    frame = framed(empty)
+    settle(app)
+    frame.grab().save(str(out / "meetings-isa-empty.png"))
+    frame.close()
+    empty_vault.lock()
 
     perf = PerformanceView(services)
     frame = framed(perf)

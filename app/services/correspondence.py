@@ -260,8 +260,9 @@ def _infos(s: Session, rows: Sequence[Correspondence]) -> list[CorrespondenceInf
             if parent is not None:
                 replies[parent].append(ref)
     parent_ids = sorted({r.reply_to_id for r in rows if r.reply_to_id is not None})
-    parents = dict(s.execute(select(Correspondence.id, Correspondence.ref)
-                             .where(Correspondence.id.in_(parent_ids)))) if parent_ids else {}
+    parents: dict[int, str] = {i: ref for i, ref in s.execute(
+        select(Correspondence.id, Correspondence.ref)
+        .where(Correspondence.id.in_(parent_ids)))} if parent_ids else {}
     isa_ids = sorted({r.isa_id for r in rows if r.isa_id is not None})
     isas = {i.id: (i.ref, i.title) for i in s.scalars(
         select(InformationSharingAgreement).where(InformationSharingAgreement.id.in_(isa_ids)))}
@@ -489,8 +490,13 @@ class CorrespondenceService(Service):
                     isa.ended_on is None or c.sent_on > isa.ended_on):
                 raise ValidationError("isa", "was retired before that date; choose an "
                                       "agreement in force")
-            original = _corr_row(s, c.reply_to) if c.reply_to is not None else None
-            if original is not None:
+            original = None
+            if c.reply_to is not None:
+                try:
+                    original = _corr_row(s, c.reply_to)
+                except NotFound:
+                    raise ValidationError("reply_to", "is not a known correspondence item"
+                                          ) from None
                 _check_reply(original, direction, c.sent_on)
             if direction == Direction.OUT.value and isa is None and not justification:
                 raise ValidationError(

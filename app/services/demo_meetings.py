@@ -83,16 +83,25 @@ ISAS = [
     ("Regional CT nominal management information-sharing agreement",
      ["Counter Terrorism Policing", "HMPPS Probation Service", "HM Prison Service"],
      "Sharing of information needed to manage terrorist and terrorism-connected offenders in "
-     "custody and in the community, including MAPPA category 4 cases."),
+     "custody and in the community, including MAPPA category 4 cases.",
+     "DPA 2018 Part 3 (s.35, s.36); Criminal Justice Act 2003 s.325 (MAPPA duty to "
+     "co-operate)."),
     ("Prevent partnership ISA (local authorities)",
      ["Counter Terrorism Policing", "Local authority", "Education"],
-     "Sharing of Prevent referral information for gateway assessment and Channel panels."),
+     "Sharing of Prevent referral information for gateway assessment and Channel panels.",
+     "Counter-Terrorism and Security Act 2015 s.26 and s.38; DPA 2018 Part 3."),
     ("Health and CT policing protocol",
      ["Counter Terrorism Policing", "Health"],
-     "Sharing of health information where necessary to manage a risk of serious harm."),
+     "Sharing of health information where necessary to manage a risk of serious harm.",
+     "DPA 2018 Part 3 s.35; common-law duty of confidence (public interest)."),
     ("Immigration enforcement liaison agreement",
      ["Counter Terrorism Policing", "Home Office Immigration Enforcement"],
-     "Sharing of immigration status and travel information for nominals subject to orders."),
+     "Sharing of immigration status and travel information for nominals subject to orders.",
+     "DPA 2018 Part 3; Immigration and Asylum Act 1999 s.20."),
+    ("Former regional offender liaison protocol (superseded)",
+     ["Counter Terrorism Policing", "HMPPS Probation Service"],
+     "Exchange of case updates on released TACT offenders; replaced by the regional ISA.",
+     "DPA 2018 Part 3 s.35."),
 ]
 SUBJECTS = {
     "mac_enquiry": ["MAC enquiry: address history", "MAC enquiry: associates check"],
@@ -230,17 +239,21 @@ def meetings_step(ctx: DemoContext) -> int:
         _carry_into(s, meeting, today)
 
     isa_ids: list[int] = []
-    for i, (title, parties, purpose) in enumerate(ISAS):
+    retired = len(ISAS) - 1  # the superseded protocol: retired a year ago, kept in the register
+    for i, (title, parties, purpose, basis) in enumerate(ISAS):
         began = date(today.year - 4 + i % 2, 4, 1)
         review = add_months(today, rng.randint(2, 14)) if i != 3 else today - timedelta(days=20)
+        ended = today - timedelta(days=365) if i == retired else None
         row = InformationSharingAgreement(
             ref="", title=title, reference=f"ISA/{began.year}/{i + 1:03d}",
-            parties=json.dumps(parties), purpose=purpose, start_date=began,
-            review_date=review, status="active", created_by=user)
+            parties=json.dumps(parties), purpose=purpose, legal_basis=basis,
+            start_date=began, review_date=ended or review,
+            status="ended" if ended else "active", ended_on=ended, created_by=user)
         s.add(row)
         s.flush()
         row.ref = format_ref(ISA_REF_PREFIX, row.id)
-        isa_ids.append(row.id)
+        if ended is None:
+            isa_ids.append(row.id)
     correspondence = 0
     types = list(SUBJECTS)
     for k in range(60 if ids else 0):
@@ -262,9 +275,25 @@ def meetings_step(ctx: DemoContext) -> int:
         s.add(corr)
         s.flush()
         corr.ref = format_ref(CORRESPONDENCE_REF_PREFIX, corr.id)
-        for nid in rng.sample(ids, min(len(ids), rng.randint(1, 2))):
+        linked = rng.sample(ids, min(len(ids), rng.randint(1, 2)))
+        for nid in linked:
             s.add(CorrespondenceNominal(correspondence_id=corr.id, nominal_id=nid))
         correspondence += 1
+        if replied is not None and rng.random() < 0.7:
+            # Most replies are logged as items of their own, linked to what they answer.
+            back = "in" if direction == "out" else "out"
+            reply = Correspondence(
+                ref="", agency=corr.agency, direction=back, sent_on=replied, corr_type=kind,
+                subject=f"Re: {corr.subject}", summary="Synthetic demo reply.",
+                isa_id=corr.isa_id if corr.isa_id is not None or back == "in"
+                else rng.choice(isa_ids),
+                reply_to_id=corr.id, created_by=user)
+            s.add(reply)
+            s.flush()
+            reply.ref = format_ref(CORRESPONDENCE_REF_PREFIX, reply.id)
+            for nid in linked:
+                s.add(CorrespondenceNominal(correspondence_id=reply.id, nominal_id=nid))
+            correspondence += 1
     ctx.vault.audit(s, Category.COLLECTION, "demo.meetings", entity="meeting",
                     reason="synthetic demo data",
                     detail={"meetings": made, "actions": actions_made, "isas": len(isa_ids),

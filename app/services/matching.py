@@ -23,9 +23,13 @@ __all__ = [
     "CandidateStats",
     "Match",
     "PersonKey",
+    "PreparedPerson",
     "blocking_keys",
     "find_candidates",
+    "prepare_person",
+    "prepared_keys",
     "score_pair",
+    "score_prepared",
 ]
 
 # Chosen on the labelled set in tests/services/test_matching.py: true duplicates of every kind
@@ -101,33 +105,78 @@ _W_ID_DIFFERENT_DEFAULT = -0.5
 _ID_LABELS = {"nomis": "NOMIS ID", "passport": "passport number", "prison_number": "prison number"}
 
 
-@dataclass(frozen=True, slots=True)
-class _Name:
-    surname: tuple[str, ...]
-    forenames: tuple[str, ...]
+# Name analysis is cached (names repeat heavily across a list: every Mohammed Khan), and the
+# cached objects compare and hash by identity (eq=False): a pair cache keyed on them then costs
+# a pointer hash, not a hash of every field, on each of the ~130,000 comparisons of a scan.
+@dataclass(frozen=True, slots=True, eq=False)
+class _Part:
+    """One name field (surname or forenames) analysed once per distinct text."""
+
+    tokens: tuple[str, ...]
     # Folded tokens as written: an initial is compared with what was written, since the
     # canonical form can change the first letter (Omar -> umar).
-    surname_written: tuple[str, ...]
-    forenames_written: tuple[str, ...]
-    surname_folded: str
-    forenames_folded: str
-    surname_text: str
-    forenames_text: str
+    written: tuple[str, ...]
+    token_set: frozenset[str]
+    joined: str
+    joined_written: str
+    spaced: str
+    folded: str
+    text: str
+
+
+@lru_cache(maxsize=262144)
+def _part(text: str) -> _Part:
+    tokens = tuple(canonical_tokens(text))
+    written = tuple(name_tokens(text))
+    return _Part(tokens=tokens, written=written, token_set=frozenset(tokens),
+                 joined="".join(tokens), joined_written="".join(written),
+                 spaced=" ".join(tokens), folded=fold(text), text=" ".join(text.split()))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Name:
+    surname: _Part
+    forenames: _Part
     alias: bool
-    # Blocking material, worked out once per distinct name: unordered pairs of token sounds
-    # (name blocks) and the single sounds of surname and first forename (date blocks).
-    sound_pairs: frozenset[str]
-    sounds: frozenset[str]
+    # Blocking material, worked out once per distinct name: the prefixes of its name keys
+    # ("n:" + an unordered pair of token sounds + ":"), the sounds of its surname and first
+    # forename (for date keys), and its two leading sounds (to split oversized date blocks).
+    name_prefixes: tuple[str, ...]
+    sounds: tuple[str, ...]
+    full_sound: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Born:
+    """A date of birth with the strings that comparing and blocking use, made once per date."""
+
+    day: date
+    digits: str  # YYYYMMDD, for digit comparisons
+    year_key: str  # "y" + YYYY
+    month_day_key: str  # "m" + MMDD
+    # "d:" + YYYYMMDD + ":" of the date, and of its day/month-swapped reading when there is
+    # one: the prefixes of its date keys.
+    date_prefixes: tuple[str, ...]
+
+
+@lru_cache(maxsize=65536)
+def _born(d: date) -> _Born:
+    digits = f"{d.year:04d}{d.month:02d}{d.day:02d}"
+    readings = [digits]
+    if d.day <= 12 and d.day != d.month:
+        readings.append(digits[:4] + digits[6:] + digits[4:6])
+    return _Born(d, digits, "y" + digits[:4], "m" + digits[4:],
+                 tuple(f"d:{r}:" for r in readings))
 
 
 # Not frozen: a frozen dataclass pays for object.__setattr__ on every field, and 100,000 of
-# these are built per scan. Nothing outside this module sees them.
+# these are built per scan. Outside this module it is opaque (see PreparedPerson).
 @dataclass(slots=True)
 class _Prepared:
     ref: str
     names: tuple[_Name, ...]
-    # (date, from an alias, the date as YYYYMMDD for digit comparisons)
-    dobs: tuple[tuple[date, bool, str], ...]
+    # (date of birth, from an alias)
+    dobs: tuple[tuple[_Born, bool], ...]
     pnc: Pnc | None
     pnc_ok: bool
     pnc_text: str | None
@@ -135,8 +184,9 @@ class _Prepared:
     identifiers: dict[str, frozenset[str]]
 
 
-def _digits(d: date) -> str:
-    return f"{d.year:04d}{d.month:02d}{d.day:02d}"
+# A person made ready for blocking and scoring (prepare_person); a caller holds and passes it,
+# and reads only ``ref``, ``pnc`` and ``cro``.
+PreparedPerson = _Prepared
 
 
 _NOT_ASCII_ALNUM = re.compile(r"[^0-9A-Z]+")
@@ -161,42 +211,48 @@ def _clean_cro(value: str) -> str:
     return (serial.lstrip("0") or "0") + slash + rest if slash else text
 
 
-# Names repeat heavily across a list (every Mohammed Khan), so their analysis is cached.
+@lru_cache(maxsize=256)
+def _id_kind(kind: str) -> str:
+    return kind.strip().lower().replace(" ", "_")
+
+
 @lru_cache(maxsize=262144)
 def _name(surname: str, forenames: str, alias: bool) -> _Name:
-    s_tokens = tuple(canonical_tokens(surname))
-    f_tokens = tuple(canonical_tokens(forenames))
-    pairs, sounds = _name_sounds(s_tokens, f_tokens)
+    s_part, f_part = _part(surname), _part(forenames)
+    pairs, sounds = _name_sounds(s_part.tokens, f_part.tokens)
+    codes = _name_codes(s_part.tokens, f_part.tokens)
+    # Sorted, so that the keys (and with them the order blocks are met in) never depend on
+    # the interpreter's string hashing.
     return _Name(
-        surname=s_tokens,
-        forenames=f_tokens,
-        surname_written=tuple(name_tokens(surname)),
-        forenames_written=tuple(name_tokens(forenames)),
-        surname_folded=fold(surname),
-        forenames_folded=fold(forenames),
-        surname_text=" ".join(surname.split()),
-        forenames_text=" ".join(forenames.split()),
+        surname=s_part,
+        forenames=f_part,
         alias=alias,
-        sound_pairs=pairs,
-        sounds=sounds,
+        name_prefixes=tuple(f"n:{pair}:" for pair in sorted(pairs)),
+        sounds=tuple(sorted(sounds)),
+        full_sound="|".join(sorted(codes[:2])),
     )
 
 
 def _prepare(p: PersonKey, today: date | None = None) -> _Prepared:
-    names = [_name(p.surname, p.forenames, alias=False)]
-    dobs: list[tuple[date, bool, str]] = [(p.dob, False, _digits(p.dob))] if p.dob else []
+    main = _name(p.surname, p.forenames, alias=False)
+    dobs: list[tuple[_Born, bool]] = [(_born(p.dob), False)] if p.dob else []
+    names = [main]
     for surname, forenames, dob in p.aliases:
         alias = _name(surname or "", forenames or "", alias=True)
-        if (alias.surname or alias.forenames) and alias not in names:
+        if (alias.surname.tokens or alias.forenames.tokens) and alias not in names:
             names.append(alias)
-        if dob and all(dob != d for d, _a, _s in dobs):
-            dobs.append((dob, True, _digits(dob)))
+        if dob and all(dob != born.day for born, _a in dobs):
+            dobs.append((_born(dob), True))
     pnc = parse_pnc(p.pnc, today=today) if p.pnc else None
-    identifiers: dict[str, set[str]] = defaultdict(set)
-    for kind, value in p.identifiers:
-        cleaned = _clean_id(value)
-        if cleaned:
-            identifiers[kind.strip().lower().replace(" ", "_")].add(cleaned)
+    identifiers: dict[str, frozenset[str]] = {}
+    if p.identifiers:
+        found: dict[str, set[str]] = {}
+        for kind, value in p.identifiers:
+            cleaned = _clean_id(value)
+            if cleaned:
+                found.setdefault(_id_kind(kind), set()).add(cleaned)
+        identifiers = {k: frozenset(v) for k, v in found.items()}
+    cro = _clean_cro(p.cro) if p.cro else None
     return _Prepared(
         ref=p.ref,
         names=tuple(names),
@@ -204,9 +260,17 @@ def _prepare(p: PersonKey, today: date | None = None) -> _Prepared:
         pnc=pnc,
         pnc_ok=pnc.check_ok if pnc else False,
         pnc_text=_clean_id(p.pnc) if p.pnc and pnc is None else None,
-        cro=_clean_cro(p.cro) if p.cro and _clean_cro(p.cro) else None,
-        identifiers={k: frozenset(v) for k, v in identifiers.items()},
+        cro=cro or None,
+        identifiers=identifiers,
     )
+
+
+def prepare_person(person: PersonKey, today: date | None = None) -> PreparedPerson:
+    """Analyse a person once for blocking and scoring (names, dates, identifiers).
+
+    Pass ``today`` when preparing many: it anchors two-digit PNC years, and is otherwise read
+    from the clock for each person."""
+    return _prepare(person, today)
 
 
 _VOWELS = frozenset("aeiouy")
@@ -219,6 +283,9 @@ def _metaphone(canonical: str) -> str:
 
 # --- names -----------------------------------------------------------------------------------
 
+# Tokens come from a small vocabulary (a few thousand at 100,000 records), so token pairs
+# repeat across the name pairs of a scan: each is worked out once.
+@lru_cache(maxsize=262144)
 def _token_similarity(x: str, y: str) -> float:
     """Similarity of two canonical tokens, in tiers so that weights stay explainable."""
     if x == y:
@@ -241,14 +308,17 @@ def _token_similarity(x: str, y: str) -> float:
     return min(ratio / 100 * 0.8, 0.79)
 
 
-def _field(xs: tuple[str, ...], xw: tuple[str, ...], ys: tuple[str, ...], yw: tuple[str, ...],
-           forenames: bool) -> str | None:
+# Name fields repeat far more than whole names (a few thousand distinct forenames and a few
+# hundred surnames at 100,000 records), so the agreement of two fields is cached on the pair.
+@lru_cache(maxsize=262144)
+def _field(px: _Part, py: _Part, forenames: bool) -> str | None:
     """How two name fields agree: same, first, partial, similar, middle, initial, different."""
+    xs, ys = px.tokens, py.tokens
     if not xs or not ys:
         return None
-    if xs == ys or "".join(xs) == "".join(ys):
+    if xs == ys or px.joined == py.joined:
         return "same"
-    sx, sy = set(xs), set(ys)
+    sx, sy = px.token_set, py.token_set
     if forenames:
         if xs[0] == ys[0]:
             if len(xs) > 1 and len(ys) > 1 and _token_similarity(xs[1], ys[1]) < 0.9:
@@ -257,6 +327,7 @@ def _field(xs: tuple[str, ...], xw: tuple[str, ...], ys: tuple[str, ...], yw: tu
             return "first"
         if sx <= sy or sy <= sx:
             return "partial"
+        xw, yw = px.written, py.written
         if xw and yw and (
             (len(xw[0]) == 1 and yw[0].startswith(xw[0]))
             or (len(yw[0]) == 1 and xw[0].startswith(yw[0]))
@@ -269,9 +340,9 @@ def _field(xs: tuple[str, ...], xw: tuple[str, ...], ys: tuple[str, ...], yw: tu
         if sx <= sy or sy <= sx:
             return "partial"
         sim = max(
-            _token_similarity("".join(xs), "".join(ys)),
-            _token_similarity("".join(xw), "".join(yw)),
-            fuzz.token_sort_ratio(" ".join(xs), " ".join(ys)) / 100 * 0.9,
+            _token_similarity(px.joined, py.joined),
+            _token_similarity(px.joined_written, py.joined_written),
+            fuzz.token_sort_ratio(px.spaced, py.spaced) / 100 * 0.9,
         )
     if sim >= 0.9:
         return "similar"
@@ -292,16 +363,13 @@ class _NameResult:
 
 @lru_cache(maxsize=262144)
 def _compare_names(x: _Name, y: _Name) -> _NameResult:
-    s = _field(x.surname, x.surname_written, y.surname, y.surname_written, forenames=False)
-    f = _field(x.forenames, x.forenames_written, y.forenames, y.forenames_written,
-               forenames=True)
+    s = _field(x.surname, y.surname, False)
+    f = _field(x.forenames, y.forenames, True)
     straight = _W_SURNAME.get(s or "", 0.0) + _W_FORENAME.get(f or "", 0.0)
     best = _NameResult(straight, s, f, False, x, y)
-    if x.surname and x.forenames and y.surname and y.forenames:
-        s2 = _field(x.surname, x.surname_written, y.forenames, y.forenames_written,
-                    forenames=False)
-        f2 = _field(x.forenames, x.forenames_written, y.surname, y.surname_written,
-                    forenames=True)
+    if x.surname.tokens and x.forenames.tokens and y.surname.tokens and y.forenames.tokens:
+        s2 = _field(x.surname, y.forenames, False)
+        f2 = _field(x.forenames, y.surname, True)
         swapped = _W_SURNAME.get(s2 or "", 0.0) + _W_FORENAME.get(f2 or "", 0.0) + _W_SWAPPED
         if swapped > straight:
             best = _NameResult(swapped, s2, f2, True, x, y)
@@ -334,21 +402,13 @@ def _field_reason(kind: str | None, plural: str, text_x: str, text_y: str,
 def _name_reasons(r: _NameResult, ref_x: str, ref_y: str) -> list[str]:
     x, y = r.x, r.y
     reasons: list[str] = []
+    ys, yf = (y.forenames, y.surname) if r.swapped else (y.surname, y.forenames)
     if r.swapped:
         reasons.append("forename and surname swapped")
-        pairs = (
-            (r.surname, "surnames", x.surname_text, y.forenames_text,
-             x.surname_folded == y.forenames_folded),
-            (r.forenames, "forenames", x.forenames_text, y.surname_text,
-             x.forenames_folded == y.surname_folded),
-        )
-    else:
-        pairs = (
-            (r.surname, "surnames", x.surname_text, y.surname_text,
-             x.surname_folded == y.surname_folded),
-            (r.forenames, "forenames", x.forenames_text, y.forenames_text,
-             x.forenames_folded == y.forenames_folded),
-        )
+    pairs = (
+        (r.surname, "surnames", x.surname.text, ys.text, x.surname.folded == ys.folded),
+        (r.forenames, "forenames", x.forenames.text, yf.text, x.forenames.folded == yf.folded),
+    )
     for kind, plural, tx, ty, same in pairs:
         text = _field_reason(kind, plural, tx, ty, same)
         if text:
@@ -367,18 +427,21 @@ def _name_reasons(r: _NameResult, ref_x: str, ref_y: str) -> list[str]:
 _DOB_ORDER = ("same", "swapped", "digit", "transposed", "different")
 
 
-def _compare_dates(d1: date, s1: str, d2: date, s2: str) -> str:
-    if d1 == d2:
-        return "same"
+def _compare_dates(x: _Born, y: _Born) -> int:
+    """The rank in _DOB_ORDER of how two dates of birth agree."""
+    if x is y or x.digits == y.digits:
+        return 0
+    d1, d2 = x.day, y.day
     if d1.year == d2.year and d1.day == d2.month and d1.month == d2.day:
-        return "swapped"
+        return 1
+    s1, s2 = x.digits, y.digits
     diffs = [i for i in range(8) if s1[i] != s2[i]]
     if len(diffs) == 1:
-        return "digit"
+        return 2
     if len(diffs) == 2 and diffs[1] == diffs[0] + 1 and s1[diffs[0]] == s2[diffs[1]] \
             and s1[diffs[1]] == s2[diffs[0]]:
-        return "transposed"
-    return "different"
+        return 3
+    return 4
 
 
 _DOB_REASONS = {
@@ -393,14 +456,12 @@ _DOB_REASONS = {
 def _compare_dobs(a: _Prepared, b: _Prepared) -> tuple[float, str | None]:
     if not a.dobs or not b.dobs:
         return 0.0, None
-    best: tuple[int, bool] | None = None
-    for d1, alias1, s1 in a.dobs:
-        for d2, alias2, s2 in b.dobs:
-            rank = _DOB_ORDER.index(_compare_dates(d1, s1, d2, s2))
-            candidate = (rank, alias1 or alias2)
-            if best is None or candidate < best:
-                best = candidate
-    assert best is not None
+    if len(a.dobs) == 1 and len(b.dobs) == 1:  # the usual case
+        (x, alias1), (y, alias2) = a.dobs[0], b.dobs[0]
+        best = (_compare_dates(x, y), alias1 or alias2)
+    else:
+        best = min((_compare_dates(x, y), alias1 or alias2)
+                   for x, alias1 in a.dobs for y, alias2 in b.dobs)
     kind = _DOB_ORDER[best[0]]
     reason = _DOB_REASONS[kind]
     if best[1] and kind != "different":
@@ -424,7 +485,12 @@ def _compare_pnc(a: _Prepared, b: _Prepared) -> tuple[float, str | None]:
     return 0.0, None
 
 
-def _compare_identifiers(a: _Prepared, b: _Prepared) -> tuple[float, list[str]]:
+_NO_REASONS: tuple[str, ...] = ()
+
+
+def _compare_identifiers(a: _Prepared, b: _Prepared) -> tuple[float, Sequence[str]]:
+    if not (a.cro and b.cro) and not (a.identifiers and b.identifiers):
+        return 0.0, _NO_REASONS
     weight = 0.0
     reasons: list[str] = []
     if a.cro and b.cro:
@@ -453,14 +519,16 @@ def _score(a: _Prepared, b: _Prepared, threshold: float = 0.0) -> Match | None:
     """The pair's match, or None when it scores under ``threshold`` (reasons are then skipped)."""
     if b.ref < a.ref:
         a, b = b, a
-    best: _NameResult | None = None
-    for x in a.names:
-        for y in b.names:
-            r = _compare_names(x, y)
-            # Prefer the main names on a tie, so reasons do not mention aliases needlessly.
-            if best is None or r.weight > best.weight:
-                best = r
-    assert best is not None
+    if len(a.names) == 1 and len(b.names) == 1:  # the usual case
+        best = _compare_names(a.names[0], b.names[0])
+    else:
+        best = _compare_names(a.names[0], b.names[0])
+        for x in a.names:
+            for y in b.names:
+                r = _compare_names(x, y)
+                # Prefer the main names on a tie, so reasons do not mention aliases needlessly.
+                if r.weight > best.weight:
+                    best = r
     dob_weight, dob_reason = _compare_dobs(a, b)
     pnc_weight, pnc_reason = _compare_pnc(a, b)
     id_weight, id_reasons = _compare_identifiers(a, b)
@@ -472,6 +540,12 @@ def _score(a: _Prepared, b: _Prepared, threshold: float = 0.0) -> Match | None:
     reasons.extend(r for r in (dob_reason, pnc_reason) if r)
     reasons.extend(id_reasons)
     return Match(a=a.ref, b=b.ref, score=score, reasons=reasons)
+
+
+def score_prepared(a: PreparedPerson, b: PreparedPerson, threshold: float = 0.0
+                   ) -> Match | None:
+    """Score two prepared people (refs sorted a < b); None when under ``threshold``."""
+    return _score(a, b, threshold)
 
 
 def score_pair(a: PersonKey, b: PersonKey) -> Match:
@@ -510,42 +584,46 @@ def _name_sounds(surname: tuple[str, ...], forenames: tuple[str, ...],
 
 
 def _keys(p: _Prepared) -> set[str]:
-    keys: set[str] = set()
     if len(p.names) == 1:
-        name_keys, sound = p.names[0].sound_pairs, p.names[0].sounds
+        prefixes, sounds = p.names[0].name_prefixes, p.names[0].sounds
     else:
-        name_keys, sound = frozenset(), frozenset()
-        for n in p.names:
-            name_keys |= n.sound_pairs
-            sound |= n.sounds
+        prefixes = tuple(dict.fromkeys(k for n in p.names for k in n.name_prefixes))
+        sounds = tuple(dict.fromkeys(k for n in p.names for k in n.sounds))
+    keys: set[str] = set()
+    add = keys.add
     # A name sound alone would make a block of every Mohammed Khan; the year of birth and the
     # day of birth each split it, and a one-digit slip, a transposition or a day/month swap
     # leaves one of the two intact. A record without a date of birth meets only records with
     # none: a name alone scores under the default threshold, and identifiers have own keys.
-    for _d, _alias, digits in p.dobs:
-        for name in name_keys:
-            keys.add(f"n:{name}:y{digits[:4]}")
-            keys.add(f"n:{name}:m{digits[4:]}")
-    if not p.dobs:
-        keys.update(f"n:{name}:-" for name in name_keys)
-    for d, _alias, digits in p.dobs:
-        days = {digits}
-        if d.day <= 12 and d.day != d.month:
-            days.add(_digits(date(d.year, d.day, d.month)))
+    for born, _alias in p.dobs:
+        year, month_day = born.year_key, born.month_day_key
+        for prefix in prefixes:
+            add(prefix + year)
+            add(prefix + month_day)
         # A date of birth alone would put every 1 January birthday in one block; paired with
         # any one name sound it still finds twins, swaps and heavily misspelt duplicates.
-        for day in days:
-            keys.update(f"d:{day}:{code}" for code in sound)
+        for day in born.date_prefixes:
+            for code in sounds:
+                add(day + code)
+    if not p.dobs:
+        for prefix in prefixes:
+            add(prefix + "-")
     if p.pnc:
         # Without the check letter, so that a mistyped letter still meets its twin.
-        keys.add(f"p:{p.pnc.year}/{p.pnc.serial:07d}")
+        add(f"p:{p.pnc.year}/{p.pnc.serial:07d}")
     elif p.pnc_text:
-        keys.add(f"p:{p.pnc_text}")
+        add("p:" + p.pnc_text)
     if p.cro:
-        keys.add(f"c:{p.cro}")
+        add("c:" + p.cro)
     for kind, values in p.identifiers.items():
-        keys.update(f"i:{kind}:{v}" for v in values)
+        for v in values:
+            add(f"i:{kind}:{v}")
     return keys
+
+
+def prepared_keys(p: PreparedPerson) -> set[str]:
+    """The blocking keys of a prepared person (see blocking_keys)."""
+    return _keys(p)
 
 
 def blocking_keys(p: PersonKey) -> set[str]:
@@ -554,16 +632,15 @@ def blocking_keys(p: PersonKey) -> set[str]:
 
 
 def _birth_month(p: _Prepared) -> str:
-    return p.dobs[0][2][4:6] if p.dobs else "-"
+    return p.dobs[0][0].digits[4:6] if p.dobs else "-"
 
 
 def _birth_decade(p: _Prepared) -> str:
-    return p.dobs[0][2][:3] if p.dobs else "-"
+    return p.dobs[0][0].digits[:3] if p.dobs else "-"
 
 
 def _full_sound(p: _Prepared) -> str:
-    codes = _name_codes(p.names[0].surname, p.names[0].forenames)
-    return "|".join(sorted(codes[:2]))
+    return p.names[0].full_sound
 
 
 def _sub_blocks(key: str, members: list[int], prepared: list[_Prepared],

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.roles import Perm
 from app.domain.rules import DueItem
-from app.services.calendar import CalendarPage, CalendarService
+from app.services.calendar import CalendarCursor, CalendarPage, CalendarService
 from ui.calendar.common import (
     RECORD_ROLE,
     VIEW_QSS,
@@ -56,34 +56,40 @@ ANY = "__any__"
 
 
 class AgendaTableModel(DueItemTableModel):
-    """The agenda: items from a start day on, fetched a page at a time as the view scrolls."""
+    """The agenda: items from a start day on, fetched a page at a time as the view scrolls.
+
+    Each page carries the cursor of the next (``CalendarPage.next``): the service reads only
+    the rows past it, so the hundredth page costs what the first does."""
 
     def __init__(self, fetch: Any, parent: QObject | None = None) -> None:
         super().__init__(parent=parent)
-        self._fetch = fetch  # (offset, limit, callback) -> None, asynchronous
+        self._fetch = fetch  # (cursor, limit, callback) -> None, asynchronous
         self.total = 0
         self.pending = False
+        self.next: CalendarCursor | None = None
 
     def reset_with(self, page: CalendarPage, today: date) -> None:
         self.total = page.total
+        self.next = page.next
         self.pending = False
         self.set_items(page.items, today)
 
     def canFetchMore(self, parent: Any = None) -> bool:
         if parent is not None and parent.isValid():
             return False
-        return not self.pending and self.rowCount() < self.total
+        return not self.pending and self.next is not None
 
     def fetchMore(self, parent: Any = None) -> None:
         if not self.canFetchMore(parent):
             return
         self.pending = True
-        self._fetch(self.rowCount(), PAGE, self._arrived)
+        self._fetch(self.next, PAGE, self._arrived)
 
     def _arrived(self, page: CalendarPage) -> None:
         self.pending = False
-        if page.offset == self.rowCount():
+        if page.offset == self.rowCount():  # not a stale answer for an earlier state
             self.total = page.total
+            self.next = page.next
             self.append(page.items)
 
 
@@ -497,11 +503,11 @@ class CalendarView(QWidget):
             f"{long_date(end)}; more load as you scroll. Enter opens the record.")
         self._update_buttons()
 
-    def _fetch_agenda(self, offset: int, limit: int, callback: Any) -> None:
+    def _fetch_agenda(self, after: CalendarCursor, limit: int, callback: Any) -> None:
         start, end = self.visible_range()
         f = self.filters()
         self.agenda_loader.start(
-            lambda: self.calendar.items_page(start, end, offset=offset, limit=limit, **f),
+            lambda: self.calendar.items_page(start, end, limit=limit, after=after, **f),
             callback)
 
     def _set_choices(self, choices: tuple[list[str], list[str]]) -> None:

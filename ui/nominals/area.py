@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
 from app.domain.errors import CasewardError
-from ui.nominals.form import NominalRecordPage
 from ui.nominals.list_view import NominalListView
 from ui.services import Services
+
+if TYPE_CHECKING:
+    from ui.nominals.form import NominalRecordPage
 
 
 class RecordStack(QStackedWidget):
@@ -26,6 +28,10 @@ class RecordStack(QStackedWidget):
 
     def _page(self) -> NominalRecordPage:
         if self.record is None:
+            # Imported on the first record opened, not with the list: after an unlock the
+            # list is what the user waits for.
+            from ui.nominals.form import NominalRecordPage
+
             self.record = NominalRecordPage(self.services)
             self.record.back_requested.connect(self.show_front)
             self.record.saved.connect(self.on_saved)

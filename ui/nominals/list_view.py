@@ -167,8 +167,10 @@ class NominalListView(QWidget):
         self.search.textChanged.connect(lambda _t: self._timer.start())
         for combo in (self.status, self.risk, self.manager, self.force):
             combo.currentIndexChanged.connect(lambda _i: self.reload())
-        self._fill_choices()
+        # The first page before the filter choices: the thread pool has two threads and,
+        # just after an unlock, Today's load holds one, so whichever starts first runs first.
         self.reload()
+        self._fill_choices()
 
     def _combo(self, name: str, label: str, any_text: str, row: QHBoxLayout) -> QComboBox:
         combo = QComboBox()

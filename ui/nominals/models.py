@@ -8,15 +8,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from app.domain.nominal import NominalFilter, NominalRow, Severity, SortKey
-from app.services.duplicates import DuplicateCandidate
-from app.services.nominals import HistoryEntry
-from app.services.quality import RuleCount
 from ui.nominals.common import (
     RECORD_ROLE,
     RISK_LABELS,
@@ -27,6 +24,11 @@ from ui.nominals.common import (
     uk_date,
 )
 from ui.tablemodel import RowTableModel
+
+if TYPE_CHECKING:  # annotations only: the Nominals list must not wait for matching's imports
+    from app.services.duplicates import DuplicateCandidate
+    from app.services.nominals import HistoryEntry
+    from app.services.quality import RuleCount
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()

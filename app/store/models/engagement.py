@@ -88,7 +88,8 @@ class NotificationRequirement(Base):
 
     __table_args__ = (
         Index("ix_notification_requirement_nominal", "nominal_id"),
-        Index("ix_notification_requirement_next_due", "next_due"),
+        # Covering for the calendar's re-notification dates (status filtered in the index).
+        Index("ix_notification_requirement_next_due", "next_due", "nominal_id", "status"),
         Index("ix_notification_requirement_end", "end_date"),
     )
 
@@ -112,7 +113,9 @@ class NotificationEvent(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     __table_args__ = (
-        Index("ix_notification_event_due", "due_date"),
+        # Covering for the calendar's notifications still to give (read from the index alone).
+        Index("ix_notification_event_due", "due_date", "notified_on", "nominal_id",
+              "requirement_id", "kind", "departure_date"),
         Index("ix_notification_event_requirement", "requirement_id"),
     )
 

@@ -740,7 +740,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_notification_requirement_next_due",
         "notification_requirement",
-        ["next_due"],
+        ["next_due", "nominal_id", "status"],
         unique=False,
     )
     op.create_index(
@@ -976,7 +976,12 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_event")),
     )
-    op.create_index("ix_notification_event_due", "notification_event", ["due_date"], unique=False)
+    op.create_index(
+        "ix_notification_event_due",
+        "notification_event",
+        ["due_date", "notified_on", "nominal_id", "requirement_id", "kind", "departure_date"],
+        unique=False,
+    )
     op.create_index(
         "ix_notification_event_requirement", "notification_event", ["requirement_id"], unique=False
     )
