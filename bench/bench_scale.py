@@ -429,6 +429,14 @@ def m_reconcile(results: list[Result], nominals: int) -> None:
     results.extend(reconcile_run(nominals=nominals))
 
 
+def m_gui(results: list[Result], nominals: int) -> None:
+    """Issue 10: the window on this vault (peak RSS with the list, calendar and Today visited;
+    unlock to the Nominals list's first page), by bench/bench_gui.py in child processes."""
+    from bench.bench_gui import run as gui_run
+
+    results.extend(gui_run(vault=vault_path(nominals)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nominals", type=int, default=100_000)
@@ -481,6 +489,8 @@ def main(argv: list[str] | None = None) -> int:
         vault.lock()
     if want("cli"):
         m_cli(results, args.nominals, qs[0] if qs else "smith", args.cli_runs)
+    if want("gui"):
+        m_gui(results, args.nominals)
     if want("pack"):
         m_pack(results)
     if want("reconcile"):

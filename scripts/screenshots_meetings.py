@@ -184,9 +184,11 @@ def main() -> None:
         corr.cancel_reply()
     work.tabs.setCurrentWidget(work.register)
     register = work.register
-    late = next((i for i in register.model.rows() if i.review_overdue(register.today())), None)
-    if late is not None:
-        register.select(late.ref)
+    # The row with the overdue review is left unselected so that its tint shows; the one
+    # below it is chosen to show the details line.
+    others = [i for i in register.model.rows() if not i.review_overdue(register.today())]
+    if others:
+        register.select(others[0].ref)
     settle(app)
     frame.grab().save(str(out / "meetings-isa-register.png"))
     backdrop = frame.grab().toImage()

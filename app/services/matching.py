@@ -689,10 +689,21 @@ def find_candidates(
     """
     today = date.today()
     prepared = [_prepare(p, today) for p in people]
-    blocks: dict[str, list[int]] = defaultdict(list)
+    # Most keys (nine in ten at 100,000 records) belong to one person only: they are kept as
+    # the person's index, and a list is made only when a second person shares the key. A
+    # list per key would be 800,000 more objects for the memory and the garbage collector.
+    first: dict[str, int] = {}
+    blocks: dict[str, list[int]] = {}
     for index, p in enumerate(prepared):
         for key in _keys(p):
-            blocks[key].append(index)
+            holder = first.setdefault(key, index)
+            if holder != index:
+                members = blocks.get(key)
+                if members is None:
+                    blocks[key] = [holder, index]
+                else:
+                    members.append(index)
+    del first
     counts = stats if stats is not None else CandidateStats()
     counts.people = len(prepared)
     seen: set[tuple[int, int]] = set()
@@ -700,8 +711,6 @@ def find_candidates(
     # Insertion order is already deterministic for a given input order, and which block first
     # brings a pair together does not change its score, so the blocks need no sorting.
     for key, members in blocks.items():
-        if len(members) < 2:
-            continue
         counts.blocks += 1
         groups = [members]
         if len(members) > max_block:

@@ -20,13 +20,13 @@ BUSY_TIMEOUT_MS = 30_000
 # (measured: 14 per inserted row, 350 us/row of CPU instead of 20-30). A small cache keeps the
 # slab free; re-preparing a statement costs a few microseconds.
 STATEMENT_CACHE = 8
-# The write engine's page cache, in KiB. SQLite's default (2 MiB) is far smaller than what a
-# bulk write touches (a 200,000-row import with its indexes touches ~100 MiB of pages); each
-# page spilled from the cache mid-transaction and read back costs SQLCipher an encryption, an
-# HMAC and a decryption that plain SQLite does not pay (measured: 1.66x plain SQLite's CPU at
-# the default cache, see bench/RESULTS.md "bench_foundation"). The read engine keeps the
-# default, and a write connection gives its cache back when it returns to the pool (see
-# make_engine), so memory stays bounded between writes.
+# The write engine's page cache, in KiB. The bundled SQLite's default (8,000 KiB) is smaller
+# than what a bulk write touches (200,000 nominal rows with five indexes: ~80 MB of pages);
+# each page spilled from the cache mid-transaction and read back costs SQLCipher an
+# encryption, an HMAC and a decryption that plain SQLite does not pay (measured at 200k rows:
+# 1.66x plain SQLite's CPU with the default cache, 1.05x with this one; bench_foundation).
+# The read engine keeps the default, and a write connection hands its pages back to the heap
+# when it returns to the pool (see make_engine), so caches do not pile up between writes.
 WRITE_CACHE_KIB = 65_536
 # Every connection's pragmas after the key (cipher_memory_security is set before them); the
 # benchmark's plain-SQLite baseline uses this very list.

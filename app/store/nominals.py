@@ -287,27 +287,34 @@ class BulkInsert:
             if col.name not in self.columns and col.default is not None:
                 raise ValueError(f"{table.name}.{col.name} has a default: pass it")
         self._get = itemgetter(*self.columns)
-        processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-                      for name in self.columns]
-        self._processors = [(i, p) for i, p in enumerate(processors) if p is not None]
+        # Dates and datetimes repeat a great deal in a load (a few thousand distinct days):
+        # each column's processor remembers what it made (bounded; values are hashable).
+        self._processors = [
+            (i, lru_cache(maxsize=65536, typed=True)(processor))
+            for i, name in enumerate(self.columns)
+            if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+            is not None
+        ]
         quote = dialect.identifier_preparer.quote
         names = ", ".join(quote(name) for name in self.columns)
         marks = ", ".join("?" for _name in self.columns)
         self.sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"
 
-    def tuples(self, rows: Iterable[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
-        get, processors = self._get, self._processors
+    def tuples(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+        """The rows as tuples in ``columns`` order, each value bind-processed."""
+        if not rows:
+            return []
         if len(self.columns) == 1:
-            return [(get(r),) for r in rows]  # itemgetter of one key returns the bare value
-        out: list[tuple[Any, ...]] = []
-        for row in rows:
-            values = list(get(row))
-            for i, process in processors:
-                value = values[i]
-                if value is not None:
-                    values[i] = process(value)
-            out.append(tuple(values))
-        return out
+            values = [(self._get(r),) for r in rows]  # itemgetter of one key: a bare value
+        else:
+            values = list(map(self._get, rows))
+        if not self._processors:
+            return values
+        # Column by column (the loops run in C): transpose, process, transpose back.
+        columns = list(zip(*values, strict=True))
+        for i, process in self._processors:
+            columns[i] = tuple(map(process, columns[i]))
+        return list(zip(*columns, strict=True))
 
     def execute(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:

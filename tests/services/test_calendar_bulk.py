@@ -110,14 +110,14 @@ def test_demo_vault_items_match_the_reference_and_the_pages(vault: Vault) -> Non
                 filters.get("kinds"), filters.get("manager"), None, open_only=False)
             assert items == reference_items(vault, start, end, wanted), (start, filters)
             seen_kinds |= {i.kind for i in items}
-            for limit in (1, 37, 200):
+            for limit in ((1, 3) if len(items) < 40 else (37, 500)):
                 assert keyset_pages(cal, start, end, limit, **filters) == items, limit
             # Offset pages (through the day counts) agree too.
             if items:
                 middle = len(items) // 2
                 page = cal.items_page(start, end, offset=middle, limit=25, **filters)
                 assert list(page.items) == items[middle:middle + 25]
-    assert len(items := cal.items(*ranges[0])) > 500
+    assert len(items := cal.items(*ranges[0])) > 200
     assert {"contact_due", "licence_date", "notification_due"} <= seen_kinds
     # An independent reading of one kind: plans of live nominals due in the range.
     start, end = ranges[0]
@@ -152,6 +152,11 @@ def test_pages_split_ties_and_identical_items_correctly(coord: Vault) -> None:  
         ref = add_nominal(coord, dates=LicenceDates(led=day, sed=day))
         eng.log_contact(ref, datetime(2025, 5, 27, 9, n), "phone", "DC Example", "made")
         eng.add_order(ref, "TPIM", date(2024, 6, 11 + n))
+        # Several open notifications of one nominal due on one day, two of them identical:
+        # one arm's rows share (date, nominal), so a page edge may fall inside them.
+        req = eng.add_notification(ref, date(2025, 1, 2), sentence_months=30)
+        for kind in ("change", "release", "change"):
+            eng.add_notification_event(req.id, kind, date(2025, 7, 1))
     sources = [*SOURCES, "tests.services.test_calendar_bulk:twin_actions"]
     cal = CalendarService(coord, sources=sources)
     start, end = date(2025, 1, 1), date(2025, 12, 31)
@@ -160,7 +165,10 @@ def test_pages_split_ties_and_identical_items_correctly(coord: Vault) -> None:  
     assert items.count(DueItem(day, "action_due", "ACT-000001", "Chase probation")) == 2
     titles = [i.title for i in items if i.kind == "licence_date"]
     assert titles == ["LED (licence end date)", "SED (sentence end date)"] * 3
-    for limit in (1, 2, 3, 5):
+    notified = [i for i in items if i.kind == "notification_due" and "(3 days)" in i.title
+                and i.date > date(2025, 7, 1)]
+    assert len(notified) == 9 and len(set(notified)) == 6
+    for limit in (1, 2, 3, 4, 5, 8):
         assert keyset_pages(cal, start, end, limit) == items, limit
 
 

@@ -195,9 +195,12 @@ def test_agenda_pages_as_it_scrolls(
     while model.canFetchMore():
         model.fetchMore()
         qtbot.waitUntil(lambda: not model.pending, timeout=20_000)
-    assert model.rowCount() == 5
+    assert model.rowCount() == 5 and model.next is None and not model.canFetchMore()
     dates = [model.item(r).date for r in range(5)]
     assert dates == sorted(dates) and dates[0] == TODAY
+    # The pages, fetched with each page's cursor, are the range's items in order.
+    start, end = view.visible_range()
+    assert [model.item(r) for r in range(5)] == view.calendar.items(start, end)
     assert model.index(0, 0).data() == TODAY.strftime("%d/%m/%Y")
     runner.wait(10_000)
 

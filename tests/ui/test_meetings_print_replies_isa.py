@@ -229,7 +229,7 @@ def test_reply_logged_from_the_thread(services: Any, qtbot: Any, vault: Vault) -
     assert view.count.text() == "1 item(s); 1 reply overdue"
     reply_col = view.model.columns.index(next(c for c in view.model.columns
                                               if c.title == "Reply"))
-    assert view.model.index(0, reply_col).data() == "Reply overdue"
+    assert view.model.index(0, reply_col).data() == "Overdue (09/03/2026)"
     assert not view.reply_button.isEnabled()
     assert view.select(asked.ref)
     assert view.thread.topLevelItemCount() == 1
@@ -249,6 +249,9 @@ def test_reply_logged_from_the_thread(services: Any, qtbot: Any, vault: Vault) -
     top = view.thread.topLevelItem(0)
     assert top.text(0) == asked.ref and top.childCount() == 1
     assert top.child(0).text(0) == made.ref and top.text(5) == "Replied 10/03/2026"
+    row = next(r for r in range(view.model.rowCount())
+               if view.model.record(r).ref == asked.ref)
+    assert view.model.index(row, reply_col).data() == "Replied 10/03/2026"
     assert "the item and 1 reply" in view.thread_title.text()
     assert CalendarService(vault).items(date(2026, 3, 1), date(2026, 3, 31),
                                         kinds=["action_due"]) == []

@@ -81,7 +81,7 @@ class ActionsView(QWidget):
         self.view = table_view(self.proxy, "Actions")
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in ((0, 90), (2, 140), (3, 165), (4, 70), (5, 95), (6, 90), (7, 150)):
+        for col, width in ((0, 90), (2, 140), (3, 128), (4, 64), (5, 95), (6, 90), (7, 130)):
             header.resizeSection(col, width)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.view.selectionModel().selectionChanged.connect(self._on_select)

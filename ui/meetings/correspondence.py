@@ -77,9 +77,10 @@ class CorrespondenceView(QWidget):
         self.view = table_view(self.proxy, "Correspondence")
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in ((0, 92), (1, 85), (2, 40), (3, 160), (4, 150), (6, 92), (7, 92),
-                           (8, 85), (9, 170)):
+        for col, width in ((0, 92), (1, 82), (2, 36), (3, 122), (4, 122), (6, 84), (7, 92),
+                           (8, 176)):
             header.resizeSection(col, width)
+        header.setMinimumSectionSize(36)
         header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         self.view.selectionModel().selectionChanged.connect(self._on_select)
 
@@ -95,7 +96,7 @@ class CorrespondenceView(QWidget):
         self.thread.setUniformRowHeights(True)
         theader = self.thread.header()
         theader.setStretchLastSection(False)
-        for col, width in ((0, 120), (1, 85), (2, 40), (3, 160), (5, 170)):
+        for col, width in ((0, 120), (1, 95), (2, 40), (3, 170), (5, 160)):
             theader.resizeSection(col, width)
         theader.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.thread_items: list[ThreadItem] = []
@@ -206,7 +207,7 @@ class CorrespondenceView(QWidget):
         slay.addStretch(1)
         self.writable = services.can(Perm.MEETING_WRITE)
         side.setEnabled(self.writable)
-        side.setMaximumWidth(440)
+        side.setMaximumWidth(400)
         for combo in (self.agency, self.direction, self.kind, self.isa):
             # Long agreement titles must not widen the form past the log.
             combo.setSizeAdjustPolicy(
@@ -218,7 +219,7 @@ class CorrespondenceView(QWidget):
         split.addWidget(side)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
-        split.setSizes([980, 380])
+        split.setSizes([1010, 350])
         left = QVBoxLayout(self)
         left.addWidget(heading("Correspondence", "Partner agencies, information-sharing "
                                "agreements and replies due"))

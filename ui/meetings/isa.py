@@ -5,9 +5,10 @@ agreement (kept, because correspondence relied on it) or delete one entered in e
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from PySide6.QtCore import QItemSelection, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -37,6 +38,7 @@ from ui.widgets import EmptyState, FieldError, heading
 _LATE = QColor("#b3261e")
 _SOON = QColor("#8a5a00")
 _RETIRED = QColor("#7a8591")
+_LATE_BACKGROUND = QColor("#fbe3e1")
 
 
 class IsaTableModel(RecordTableModel[IsaInfo]):
@@ -66,6 +68,16 @@ class IsaTableModel(RecordTableModel[IsaInfo]):
         state = rec.state(self.today())
         return {"Review overdue": _LATE, "Review due soon": _SOON,
                 "Retired": _RETIRED}.get(state)
+
+    def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        # An overdue review is tinted too, so it still stands out when the row is not read
+        # for its colour (or is the selected one).
+        if role == Qt.ItemDataRole.BackgroundRole and index.isValid():
+            rec = self.record(index.row()) if 0 <= index.row() < self.rowCount() else None
+            if rec is not None and rec.review_overdue(self.today()):
+                return QBrush(_LATE_BACKGROUND)
+            return None
+        return super().data(index, role)
 
 
 class IsaDialog(QDialog):
@@ -259,11 +271,11 @@ class IsaRegisterView(QWidget):
 
         self.model = IsaTableModel(self.today)
         self.proxy = sorted_proxy(self.model)
+        # One line a row (the full text is in each cell's tooltip and below the table).
         self.view = table_view(self.proxy, "Information-sharing agreements")
-        self.view.setWordWrap(True)
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in ((0, 92), (1, 250), (2, 230), (4, 200), (5, 90), (6, 130), (7, 50)):
+        for col, width in ((0, 92), (1, 240), (2, 220), (4, 220), (5, 88), (6, 150), (7, 58)):
             header.resizeSection(col, width)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.view.selectionModel().selectionChanged.connect(self._on_select)

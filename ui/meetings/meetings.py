@@ -555,7 +555,7 @@ class MeetingEditor(QWidget):
         split.addWidget(minutes_box)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
-        split.setSizes([560, 240])
+        split.setSizes([600, 260])
 
         # Actions raised at this meeting.
         self.actions_model = ActionsTableModel()
@@ -819,7 +819,7 @@ class MeetingsArea(QWidget):
         self.view = table_view(self.proxy, "Meetings")
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in ((1, 125), (3, 150), (4, 70)):
+        for col, width in ((1, 138), (3, 120), (4, 64)):
             header.resizeSection(col, width)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         for hidden in (0, 5, 6):
@@ -852,7 +852,7 @@ class MeetingsArea(QWidget):
         split.addWidget(self.editor)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
-        split.setSizes([500, 860])
+        split.setSizes([420, 940])
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Meetings", "Nominal management meetings, agendas, minutes "
                                  "and packs"))

@@ -183,20 +183,21 @@ class CorrespondenceTableModel(RecordTableModel[CorrespondenceInfo]):
                 else c.subject)),
             Column[CorrespondenceInfo]("ISA", lambda c: c.isa_ref or ""),
             Column[CorrespondenceInfo]("Nominals", lambda c: ", ".join(c.nominal_refs)),
-            Column[CorrespondenceInfo]("Reply by", lambda c: uk_date(c.reply_by),
-                                       lambda c: c.reply_by or date.max),
-            Column[CorrespondenceInfo]("Reply", self.reply_text,
-                                       lambda c: _REPLY_ORDER.get(c.reply_state(self.today()),
-                                                                  3)),
+            Column[CorrespondenceInfo]("Reply", self.reply_text, lambda c: (
+                _REPLY_ORDER.get(c.reply_state(self.today()), 3),
+                (c.replied_on or c.reply_by or date.max).isoformat())),
         )
 
     def reply_text(self, c: CorrespondenceInfo) -> str:
+        """"Overdue (24/11/2026)", "Due 04/12/2026", "Replied 09/11/2026" or ""."""
         state = c.reply_state(self.today())
         if state == "Replied":
-            first = c.reply_refs[0] if c.reply_refs else ""
-            when = uk_date(c.replied_on)
-            return f"Replied {when}" + (f" ({first})" if first else "")
-        return state
+            return f"Replied {uk_date(c.replied_on)}" if c.replied_on else "Replied"
+        if state == "Reply overdue":
+            return f"Overdue ({uk_date(c.reply_by)})"
+        if state == "Awaiting reply":
+            return f"Due {uk_date(c.reply_by)}"
+        return ""
 
     def colour(self, rec: CorrespondenceInfo) -> QColor | None:
         state = rec.reply_state(self.today())
