@@ -202,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         grid_start = first - timedelta(days=first.weekday())  # the Monday the grid starts on
         grid_end = grid_start + timedelta(days=41)
         end90 = today + timedelta(days=89)
+        page_one = cal.items_page(today, end90, limit=200)
 
         def month_view() -> Any:
             # What the month grid does on open: per-day counts, then the selected day's items.
@@ -221,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
              lambda: cal.items_page(today, end90, offset=0, limit=200), None),
             ("agenda page at 50% (90 days)", 0.200,
              lambda: _middle_page(cal, today, end90), None),
+            ("agenda next page (cursor)", 0.200,
+             lambda: cal.items_page(today, end90, limit=200, after=page_one.next), None),
             ("month view open (6-week grid)", 0.500, month_view, None),
             ("week view open", 0.500, week_view, None),
             ("Today summary", 0.500,

@@ -380,6 +380,7 @@ def m_calendar(results: list[Result], vault: Any) -> None:
     first = today.replace(day=1)
     grid = first - timedelta(days=first.weekday())
     conn = raw_connection(vault.path, vault.data_key)
+    after_first = cal.items_page(today, end90, limit=200).next
     try:
         cases: list[tuple[str, float, Callable[[], Any], Callable[[], Any] | None]] = [
             ("calendar: 90-day query through the service (every item)", 0.200,
@@ -388,6 +389,9 @@ def m_calendar(results: list[Result], vault: Any) -> None:
              lambda: cal.day_counts(today, end90), None),
             ("calendar: 90-day agenda, first page of 200", 0.200,
              lambda: cal.items_page(today, end90, offset=0, limit=200), None),
+            # Scrolling on: the page after the first, from its cursor (what fetchMore asks).
+            ("calendar: 90-day agenda, next page of 200 (cursor)", 0.200,
+             lambda: cal.items_page(today, end90, limit=200, after=after_first), None),
             # What the month grid does on open: per-day counts, then the chosen day's items.
             ("calendar: month view data (6-week grid + day)", 0.500,
              lambda: (cal.day_counts(grid, grid + timedelta(days=41)), cal.items(today, today)),

@@ -5,78 +5,24 @@ Uses a throw-away home folder, an in-memory keyring and synthetic user names onl
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-import time
-from collections.abc import Callable
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-HOME = Path(tempfile.mkdtemp(prefix="caseward-shots-home-"))
-os.environ["CASEWARD_HOME"] = str(HOME)
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("CASEWARD_INSECURE_FAST_KDF", "1")
+import _shots  # first (sorts first too): a throw-away home and offscreen Qt before the app
+from _shots import HOME, PASSPHRASE, SIZES, over_backdrop, settle, wait_until
+from PySide6.QtWidgets import QWizard
 
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtGui import QColor, QImage, QPainter  # noqa: E402
-from PySide6.QtWidgets import QApplication, QWidget, QWizard  # noqa: E402
-
-from app.security.secrets import MemorySecretStore  # noqa: E402
-from ui import theme  # noqa: E402
-from ui.app import CasewardApp  # noqa: E402
-from ui.dialogs import RecordingDialogs  # noqa: E402
-from ui.wizard import FirstRunWizard  # noqa: E402
-
-SIZES = ((1366, 768), (1920, 1080))
-PASSPHRASE = "kettle orbit plum harbour"
-
-
-def wait_until(app: QApplication, cond: Callable[[], bool], timeout: float = 20.0) -> None:
-    end = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > end:
-            raise TimeoutError("the window did not get there in time")
-        app.processEvents()
-        time.sleep(0.01)
-    app.processEvents()
-
-
-def settle(app: QApplication) -> None:
-    for _ in range(5):
-        app.processEvents()
-        time.sleep(0.01)
-
-
-def over_backdrop(backdrop: QImage, dialog: QWidget) -> QImage:
-    """The dialog centred over a dimmed window, as a user would see it."""
-    shot = dialog.grab().toImage()
-    out = QImage(backdrop)
-    p = QPainter(out)
-    p.fillRect(out.rect(), QColor(20, 30, 40, 90))
-    x = (out.width() - shot.width()) // 2
-    y = (out.height() - shot.height()) // 2
-    p.drawImage(x, y, shot)
-    p.end()
-    return out
+from app.security.secrets import MemorySecretStore
+from ui.app import CasewardApp
+from ui.dialogs import RecordingDialogs
+from ui.wizard import FirstRunWizard
 
 
 def main() -> int:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/caseward-shots")
-    out.mkdir(parents=True, exist_ok=True)
-    app = QApplication(sys.argv[:1])
-    app.setOrganizationName("Caseward")
-    app.setApplicationName("Caseward")
-    theme.apply(app)
-    settings = QSettings(str(HOME / "settings.ini"), QSettings.Format.IniFormat)
-    saved: list[str] = []
-
-    def save(image: QImage | QWidget, name: str) -> None:
-        img = image if isinstance(image, QImage) else image.grab().toImage()
-        path = out / f"{name}.png"
-        img.save(str(path))
-        saved.append(path.name)
+    out = _shots.out_dir(sys.argv[1] if len(sys.argv) > 1 else None)
+    app = _shots.qt_app()
+    settings = _shots.settings()
+    shots = _shots.Shots(out)
+    save = shots.save
 
     # -- the wizard ---------------------------------------------------------------------------
     ctl = CasewardApp(MemorySecretStore(secure=True, name="Secret Service (GNOME Keyring)"),
@@ -189,7 +135,7 @@ def main() -> int:
     win.resize(1366, 768)
     save(win, "17-main-locked-1366x768")
     ctl.shutdown()
-    print("\n".join(str(out / n) for n in saved))
+    print("\n".join(str(p) for p in shots.saved))
     return 0
 
 

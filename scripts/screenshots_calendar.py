@@ -11,83 +11,39 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-HOME = Path(tempfile.mkdtemp(prefix="caseward-shots-home-"))
-os.environ["CASEWARD_HOME"] = str(HOME)
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtGui import QColor, QImage, QPainter  # noqa: E402
-from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
-
-SIZE = (1366, 768)
-
-
-def wait_until(app: QApplication, cond: Callable[[], bool], timeout: float = 60.0) -> float:
-    started = time.monotonic()
-    while not cond():
-        if time.monotonic() - started > timeout:
-            raise TimeoutError("the window did not get there in time")
-        app.processEvents()
-        time.sleep(0.005)
-    app.processEvents()
-    return time.monotonic() - started
-
-
-def over_backdrop(backdrop: QImage, dialog: QWidget) -> QImage:
-    shot = dialog.grab().toImage()
-    out = QImage(backdrop)
-    p = QPainter(out)
-    p.fillRect(out.rect(), QColor(20, 30, 40, 90))
-    p.drawImage((out.width() - shot.width()) // 2, (out.height() - shot.height()) // 2, shot)
-    p.end()
-    return out
+import _shots  # first (sorts first too): a throw-away home and offscreen Qt before the app
+from _shots import SIZE, over_backdrop, wait_until
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("vault", type=Path)
-    parser.add_argument("out", type=Path, nargs="?", default=Path("/tmp/caseward-shots"))
+    parser.add_argument("out", type=Path, nargs="?", default=_shots.DEFAULT_OUT)
     parser.add_argument("--user", default="alice")
     args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
+    _shots.out_dir(args.out)
 
     from app.security.secrets import MemorySecretStore
     from app.services.vault import unlock_vault
-    from ui import theme
     from ui.areas import install_standard_areas
-    from ui.dialogs import RecordingDialogs
     from ui.main_window import MainWindow
     from ui.ops import OpRunner
-    from ui.preferences import Preferences
-    from ui.services import Services
 
-    app = QApplication(sys.argv[:1])
-    theme.apply(app)
+    app = _shots.qt_app()
     passphrase = os.environ.get("CASEWARD_PASSPHRASE", "correct horse battery staple")
     vault = unlock_vault(args.vault, args.user, passphrase, secret_store=MemorySecretStore())
-    prefs = Preferences(QSettings(str(HOME / "settings.ini"), QSettings.Format.IniFormat))
     ops = OpRunner()
-    services = Services(vault, ops=ops, dialogs=RecordingDialogs(), prefs=prefs)
-    window = MainWindow(prefs)
+    services = _shots.services_for(vault, ops, "settings.ini")
+    window = MainWindow(services.prefs)
     install_standard_areas(window)
     window.resize(*SIZE)
     window.show()
     window.attach(services)
-    saved: list[str] = []
-
-    def save(image: QImage | QWidget, name: str) -> None:
-        img = image if isinstance(image, QImage) else image.grab().toImage()
-        path = args.out / f"{name}.png"
-        img.save(str(path))
-        saved.append(f"{path.name}")
+    shots = _shots.Shots(args.out)
+    save = shots.save
 
     try:
         today: Any = window.show_area("today")
@@ -144,7 +100,7 @@ def main() -> int:
         ops.cancel_all()
         ops.wait(10_000)
         vault.lock()
-    print("saved:", ", ".join(saved), "in", args.out)
+    print("saved:", ", ".join(p.name for p in shots.saved), "in", args.out)
     return 0
 
 

@@ -9,54 +9,17 @@ Uses a throw-away home folder, an in-memory keyring and synthetic data only."""
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-import time
-from collections.abc import Callable
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-HOME = Path(tempfile.mkdtemp(prefix="caseward-shots-home-"))
-os.environ["CASEWARD_HOME"] = str(HOME)
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("CASEWARD_INSECURE_FAST_KDF", "1")
+import _shots  # first (sorts first too): a throw-away home and offscreen Qt before the app
+from _shots import HOME, SIZE, over_backdrop, settle, wait_until
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtGui import QColor, QImage, QPainter  # noqa: E402
-from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget  # noqa: E402
-
-from app.domain.roles import Role  # noqa: E402
-from app.security.secrets import MemorySecretStore  # noqa: E402
-from app.services.demo import generate_demo  # noqa: E402
-from app.services.meetings import MeetingService  # noqa: E402
-from app.services.vault import Actor, create_vault  # noqa: E402
-from ui import theme  # noqa: E402
-from ui.dialogs import RecordingDialogs  # noqa: E402
-from ui.ops import OpRunner  # noqa: E402
-from ui.preferences import Preferences  # noqa: E402
-from ui.services import Services  # noqa: E402
-from ui.widgets import MarkingBanner  # noqa: E402
-
-PASSPHRASE = "kettle orbit plum harbour"
-SIZE = (1366, 768)
-
-
-def wait_until(app: QApplication, cond: Callable[[], bool], timeout: float = 60.0) -> None:
-    end = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > end:
-            raise TimeoutError("the view did not get there in time")
-        app.processEvents()
-        time.sleep(0.01)
-    app.processEvents()
-
-
-def settle(app: QApplication, rounds: int = 10) -> None:
-    for _ in range(rounds):
-        app.processEvents()
-        time.sleep(0.01)
+from app.domain.roles import Role
+from app.services.meetings import MeetingService
+from app.services.vault import Actor
+from ui.ops import OpRunner
+from ui.widgets import MarkingBanner
 
 
 def framed(view: QWidget) -> QWidget:
@@ -72,31 +35,13 @@ def framed(view: QWidget) -> QWidget:
     return frame
 
 
-def over_backdrop(backdrop: QImage, dialog: QWidget) -> QImage:
-    shot = dialog.grab().toImage()
-    out = QImage(backdrop)
-    p = QPainter(out)
-    p.fillRect(out.rect(), QColor(20, 30, 40, 90))
-    p.drawImage((out.width() - shot.width()) // 2, (out.height() - shot.height()) // 2, shot)
-    p.end()
-    return out
-
-
 def main() -> None:
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/tmp/caseward-shots")
-    out.mkdir(parents=True, exist_ok=True)
-    app = QApplication([])
-    theme.apply(app)
-    vault, _ = create_vault(HOME / "demo.cwv", "a.okafor", PASSPHRASE, bind_to_terminal=False,
-                            secret_store=MemorySecretStore())
-    started = time.perf_counter()
-    generate_demo(vault, 200, seed=1)
-    print(f"demo vault in {time.perf_counter() - started:.1f} s")
+    out = _shots.out_dir(sys.argv[1] if len(sys.argv) > 1 else None)
+    app = _shots.qt_app()
+    vault = _shots.demo_vault(HOME / "demo.cwv", 200, seed=1)
     vault.actor = Actor("j.hale", Role.COORDINATOR)
     ops = OpRunner()
-    services = Services(vault, ops=ops, dialogs=RecordingDialogs(),
-                        prefs=Preferences(QSettings(str(HOME / "s.ini"),
-                                                    QSettings.Format.IniFormat)))
+    services = _shots.services_for(vault, ops)
     from app.services.correspondence import CorrespondenceService
     from ui.meetings.actions import ActionsView
     from ui.meetings.correspondence import CorrespondenceWorkspace
@@ -202,8 +147,10 @@ def main() -> None:
     form.reject()
     frame.close()
 
-    empty_vault, _ = create_vault(HOME / "empty.cwv", "a.okafor", PASSPHRASE,
-                                  bind_to_terminal=False, secret_store=MemorySecretStore())
+    from ui.dialogs import RecordingDialogs
+    from ui.services import Services
+
+    empty_vault = _shots.new_vault(HOME / "empty.cwv")
     empty_vault.actor = Actor("j.hale", Role.COORDINATOR)
     empty_services = Services(empty_vault, ops=ops, dialogs=RecordingDialogs(),
                               prefs=services.prefs)

@@ -12,26 +12,13 @@ import json
 import os
 import resource
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-HOME = Path(tempfile.mkdtemp(prefix="caseward-shots-home-"))
-os.environ["CASEWARD_HOME"] = str(HOME)
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-from app.security.secrets import MemorySecretStore  # noqa: E402
-from ui import theme  # noqa: E402
-from ui.app import CasewardApp  # noqa: E402
-from ui.dialogs import RecordingDialogs  # noqa: E402
-
-SIZES = ((1366, 768), (1920, 1080))
+import _shots  # first (sorts first too): a throw-away home and offscreen Qt before the app
+from _shots import SIZES, settle
 
 
 def rss_mb() -> float:
@@ -42,21 +29,9 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def wait_until(app: QApplication, cond: Callable[[], bool], timeout: float = 600.0) -> float:
-    started = time.monotonic()
-    while not cond():
-        if time.monotonic() - started > timeout:
-            raise TimeoutError("the window did not get there in time")
-        app.processEvents()
-        time.sleep(0.005)
-    app.processEvents()
-    return time.monotonic() - started
-
-
-def settle(app: QApplication, rounds: int = 6) -> None:
-    for _ in range(rounds):
-        app.processEvents()
-        time.sleep(0.01)
+def wait_until(app: Any, cond: Callable[[], bool], timeout: float = 600.0) -> float:
+    """As _shots.wait_until, with the time a 100,000-nominal vault may need."""
+    return _shots.wait_until(app, cond, timeout)
 
 
 def main() -> int:
@@ -64,25 +39,12 @@ def main() -> int:
         print(__doc__)
         return 2
     vault_path, user = Path(sys.argv[1]), sys.argv[2]
-    out = Path(sys.argv[3] if len(sys.argv) > 3 else "/tmp/caseward-shots")
-    out.mkdir(parents=True, exist_ok=True)
+    out = _shots.out_dir(sys.argv[3] if len(sys.argv) > 3 else None)
     passphrase = os.environ.get("CASEWARD_PASSPHRASE", "")
-    app = QApplication(sys.argv[:1])
-    app.setOrganizationName("Caseward")
-    app.setApplicationName("Caseward")
-    theme.apply(app)
-    settings = QSettings(str(HOME / "settings.ini"), QSettings.Format.IniFormat)
-    dialogs = RecordingDialogs()
-    ctl = CasewardApp(MemorySecretStore(), vault_path=vault_path, settings=settings,
-                      dialogs=dialogs, idle_timeout_ms=3_600_000)
+    app = _shots.qt_app()
+    ctl = _shots.window_app(vault_path, idle_timeout_ms=3_600_000)
     figures: dict[str, object] = {"rss_before_unlock_mb": round(rss_mb(), 1)}
-    ctl.start()
-    dialog = ctl.unlock_dialog
-    assert dialog is not None
-    dialog.user.setText(user)
-    dialog.passphrase.setText(passphrase)
-    dialog.unlock_button.click()
-    wait_until(app, lambda: ctl.services is not None and ctl.window.isVisible(), 120)
+    _shots.unlock(app, ctl, user, passphrase, 120)
     win = ctl.window
     win.resize(*SIZES[0])
     settle(app)

@@ -6,77 +6,29 @@ Uses a throw-away home folder, an in-memory keyring and synthetic data only."""
 
 from __future__ import annotations
 
-import os
 import random
 import statistics
 import sys
-import tempfile
-import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-HOME = Path(tempfile.mkdtemp(prefix="caseward-shots-home-"))
-os.environ["CASEWARD_HOME"] = str(HOME)
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("CASEWARD_INSECURE_FAST_KDF", "1")
+import _shots  # first (sorts first too): a throw-away home and offscreen Qt before the app
+from _shots import HOME, PASSPHRASE, SIZE, over_backdrop, settle, wait_until
+from PySide6.QtWidgets import QApplication
 
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtGui import QColor, QImage, QPainter  # noqa: E402
-from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
-
-from app.domain.prevent import VafInput  # noqa: E402
-from app.domain.roles import Role  # noqa: E402
-from app.security.secrets import MemorySecretStore  # noqa: E402
-from app.services.assessments import AssessmentService  # noqa: E402
-from app.services.demo import generate_demo  # noqa: E402
-from app.services.referrals import ReferralFilter, ReferralService  # noqa: E402
-from app.services.users import UserService  # noqa: E402
-from app.services.vault import Actor, create_vault  # noqa: E402
-from ui import theme  # noqa: E402
-from ui.app import CasewardApp  # noqa: E402
-from ui.dialogs import RecordingDialogs  # noqa: E402
-
-PASSPHRASE = "kettle orbit plum harbour"
-SIZE = (1366, 768)
-
-
-def wait_until(app: QApplication, cond: Callable[[], bool], timeout: float = 60.0) -> None:
-    end = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > end:
-            raise TimeoutError("the window did not get there in time")
-        app.processEvents()
-        time.sleep(0.01)
-    app.processEvents()
-
-
-def settle(app: QApplication, rounds: int = 8) -> None:
-    for _ in range(rounds):
-        app.processEvents()
-        time.sleep(0.01)
-
-
-def over_backdrop(backdrop: QImage, dialog: QWidget) -> QImage:
-    shot = dialog.grab().toImage()
-    out = QImage(backdrop)
-    p = QPainter(out)
-    p.fillRect(out.rect(), QColor(20, 30, 40, 90))
-    p.drawImage((out.width() - shot.width()) // 2, (out.height() - shot.height()) // 2, shot)
-    p.end()
-    return out
+from app.domain.prevent import VafInput
+from app.domain.roles import Role
+from app.services.assessments import AssessmentService
+from app.services.referrals import ReferralFilter, ReferralService
+from app.services.users import UserService
+from app.services.vault import Actor
 
 
 def make_vault(path: Path, nominals: int) -> None:
     """A demo vault (a few thousand referrals) with analyst c.mirza and one referral that has
     two VAF versions to compare."""
-    vault, _ = create_vault(path, "a.okafor", PASSPHRASE, bind_to_terminal=False,
-                            secret_store=MemorySecretStore())
-    started = time.perf_counter()
-    summary = generate_demo(vault, nominals, seed=7)
-    print(f"demo: {summary.steps} in {time.perf_counter() - started:.1f} s")
+    vault = _shots.demo_vault(path, nominals, seed=7)
     UserService(vault).add_user("c.mirza", "analyst", PASSPHRASE, display_name="Cal Mirza")
     vault.actor = Actor("c.mirza", Role.ANALYST)
     refs = ReferralService(vault)
@@ -114,19 +66,13 @@ def bench_dashboard(app: QApplication, referrals: int = 10_000) -> None:
     """Redraw after a filter change on ``referrals``: data (off the UI thread) and drawing."""
     from app.services.demo_prevent import generate_prevent
     from ui.ops import OpRunner
-    from ui.preferences import Preferences
     from ui.prevent.patterns import PatternsDashboard
-    from ui.services import Services
 
-    path = HOME / "bench.cwv"
-    vault, _ = create_vault(path, "admin", PASSPHRASE, bind_to_terminal=False,
-                            secret_store=MemorySecretStore())
+    vault = _shots.new_vault(HOME / "bench.cwv", "admin")
     generate_prevent(vault, random.Random(7), referrals, today=date.today())
     vault.actor = Actor("analyst", Role.ANALYST)
     ops = OpRunner()
-    services = Services(vault, ops=ops, dialogs=RecordingDialogs(),
-                        prefs=Preferences(QSettings(str(HOME / "b.ini"),
-                                                    QSettings.Format.IniFormat)))
+    services = _shots.services_for(vault, ops, "b.ini")
     dash = PatternsDashboard(services)
     dash.resize(1156, 700)
     dash.show()
@@ -162,33 +108,16 @@ def bench_dashboard(app: QApplication, referrals: int = 10_000) -> None:
 
 def main() -> int:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    out = Path(args[0] if args else "/tmp/caseward-shots")
-    out.mkdir(parents=True, exist_ok=True)
-    app = QApplication(sys.argv[:1])
-    app.setOrganizationName("Caseward")
-    app.setApplicationName("Caseward")
-    theme.apply(app)
+    out = _shots.out_dir(args[0] if args else None)
+    app = _shots.qt_app()
     path = HOME / "demo.cwv"
     make_vault(path, 6000)
     compare_ref = path.with_suffix(".ref").read_text(encoding="utf-8")
-    settings = QSettings(str(HOME / "settings.ini"), QSettings.Format.IniFormat)
-    saved: list[str] = []
+    shots = _shots.Shots(out)
+    save = shots.save
 
-    def save(image: QImage | QWidget, name: str) -> None:
-        img = image if isinstance(image, QImage) else image.grab().toImage()
-        target = out / f"{name}.png"
-        img.save(str(target))
-        saved.append(str(target))
-
-    ctl = CasewardApp(MemorySecretStore(), vault_path=path, settings=settings,
-                      dialogs=RecordingDialogs())
-    ctl.start()
-    dialog = ctl.unlock_dialog
-    assert dialog is not None
-    dialog.user.setText("c.mirza")
-    dialog.passphrase.setText(PASSPHRASE)
-    dialog.try_unlock()
-    wait_until(app, lambda: ctl.services is not None and ctl.window.isVisible())
+    ctl = _shots.window_app(path)
+    _shots.unlock(app, ctl, "c.mirza", PASSPHRASE)
     win = ctl.window
     win.resize(*SIZE)
     settle(app)
@@ -302,7 +231,7 @@ def main() -> int:
     save(win, "p15-research-summary")
     del inst
     ctl.shutdown()
-    print("\n".join(saved))
+    print("\n".join(str(p) for p in shots.saved))
     if "--no-bench" not in sys.argv:
         bench_dashboard(app)
     return 0

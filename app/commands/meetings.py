@@ -6,15 +6,13 @@ PerformanceService.)"""
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from app.cli import Cli, parse_date
-from app.domain.errors import BadInput, NotAllowed, ValidationError
-
-MAX_FILE_BYTES = 20 * 1024 * 1024
+from app.commands._input import read_items
+from app.domain.errors import NotAllowed
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -65,33 +63,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=cmd_performance)
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise BadInput(f"{path.name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.")
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BadInput(f"Cannot read {path.name} ({exc.strerror}).") from None
-    except UnicodeDecodeError:
-        raise BadInput(f"{path.name} is not UTF-8 text.") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadInput(f"{path.name} is not valid JSON (line {exc.lineno}, column "
-                       f"{exc.colno}).") from None
-
-
 def cmd_meeting_add(cli: Cli, args: argparse.Namespace) -> int:
     from app.domain.meetings import parse_meeting_json
     from app.domain.roles import Perm, allowed
     from app.services.meetings import MeetingService
 
-    data = _read_json(Path(args.from_file).expanduser())
-    items = data if isinstance(data, list) else [data]
-    if not items:
-        raise ValidationError("meetings", "the file holds an empty list")
-    parsed = [parse_meeting_json(obj, f"[{i}]." if isinstance(data, list) else "")
-              for i, obj in enumerate(items)]
+    parsed = read_items(args.from_file, parse_meeting_json, what="meetings", record="a meeting")
     vault = cli.open_vault()
     if not allowed(vault.actor.role, Perm.MEETING_WRITE):
         raise NotAllowed(f"Your role ({vault.actor.role.value}) may not add meetings.")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from app.cli import Cli, parse_date
-from app.domain.errors import BadInput, ValidationError
+from app.commands._input import read_items
+from app.domain.errors import ValidationError
 
 REFERRAL_KEYS = frozenset({
     "received", "source_sector", "concern_type", "subject", "summary", "institutions",
@@ -18,7 +18,6 @@ REFERRAL_KEYS = frozenset({
 SUBJECT_KEYS = frozenset({"surname", "forenames", "dob", "nominal", "person_id"})
 REFERRER_KEYS = frozenset({"name", "organisation"})
 INSTITUTION_KEYS = frozenset({"name", "type", "area"})
-MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -40,22 +39,6 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 # --- JSON input -------------------------------------------------------------------------------
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise BadInput(f"{path.name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.")
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BadInput(f"Cannot read {path.name} ({exc.strerror}).") from None
-    except UnicodeDecodeError:
-        raise BadInput(f"{path.name} is not UTF-8 text.") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadInput(f"{path.name} is not valid JSON (line {exc.lineno}, column "
-                       f"{exc.colno}).") from None
 
 
 def _unknown(obj: dict[str, Any], allowed: frozenset[str], where: str) -> None:
@@ -177,12 +160,8 @@ def cmd_referral_add(cli: Cli, args: argparse.Namespace) -> int:
     from app.services.referrals import ReferralService
     from app.store.models import Institution, Nominal
 
-    data = _read_json(Path(args.from_file).expanduser())
-    items = data if isinstance(data, list) else [data]
-    if not items:
-        raise ValidationError("referrals", "the file holds an empty list")
-    parsed = [parse_referral_json(obj, f"[{i}]." if isinstance(data, list) else "")
-              for i, obj in enumerate(items)]
+    parsed = read_items(args.from_file, parse_referral_json, what="referrals",
+                        record="a referral")
     vault = cli.open_vault()
     if not allowed(vault.actor.role, Perm.REFERRAL_WRITE):
         raise NotAllowed(f"Your role ({vault.actor.role.value}) may not add referrals.")

@@ -207,6 +207,9 @@ FORCES: dict[str, list[str]] = {
     "Merseyside Police": ["DC Bram Hollinrake"],
     "Avon and Somerset Constabulary": ["DS Talia Fenwright"],
 }
+# Built once (rng.choice over the same sequence makes the same draws as over a fresh list).
+FORCE_NAMES = list(FORCES)
+ROSH_LEVELS = list(Rosh)
 ESTABLISHMENTS = ["HMP Belmarsh", "HMP Frankland", "HMP Full Sutton", "HMP Long Lartin",
                   "HMP Whitemoor", "HMP Woodhill", "HMP Manchester", "HMP Wakefield",
                   "HMP Swaleside", "HMP Garth", "HMP Isle of Wight", "HMP Durham"]
@@ -316,7 +319,7 @@ class _NominalMaker:
         surname, forenames, gender, _origin = self.person()
         dob = self.dob()
         status = _weighted(rng, STATUS_WEIGHTS)
-        force = rng.choice(list(FORCES))
+        force = rng.choice(FORCE_NAMES)
         manager = rng.choice(FORCES[force])
         earliest_sentence = max(_years(dob, 18), date(1995, 1, 1))
         if status is Status.CUSTODY:
@@ -401,7 +404,7 @@ class _NominalMaker:
             identifiers=tuple(identifiers),
             addresses=tuple(addresses),
             dates=dates,
-            rosh=rng.choice(list(Rosh)),
+            rosh=rng.choice(ROSH_LEVELS),
             retention_group=default_retention_group(offence),
         )
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -170,9 +172,14 @@ def _born(d: date) -> _Born:
 
 
 # Not frozen: a frozen dataclass pays for object.__setattr__ on every field, and 100,000 of
-# these are built per scan. Outside this module it is opaque (see PreparedPerson).
+# these are built per scan.
 @dataclass(slots=True)
-class _Prepared:
+class PreparedPerson:
+    """A person analysed once for blocking and scoring (see prepare_person).
+
+    Callers hold it and pass it back; outside this module only ``ref``, ``pnc`` and ``cro``
+    are meant to be read."""
+
     ref: str
     names: tuple[_Name, ...]
     # (date of birth, from an alias)
@@ -182,11 +189,6 @@ class _Prepared:
     pnc_text: str | None
     cro: str | None
     identifiers: dict[str, frozenset[str]]
-
-
-# A person made ready for blocking and scoring (prepare_person); a caller holds and passes it,
-# and reads only ``ref``, ``pnc`` and ``cro``.
-PreparedPerson = _Prepared
 
 
 _NOT_ASCII_ALNUM = re.compile(r"[^0-9A-Z]+")
@@ -233,17 +235,17 @@ def _name(surname: str, forenames: str, alias: bool) -> _Name:
     )
 
 
-def _prepare(p: PersonKey, today: date | None = None) -> _Prepared:
-    main = _name(p.surname, p.forenames, alias=False)
-    dobs: list[tuple[_Born, bool]] = [(_born(p.dob), False)] if p.dob else []
-    names = [main]
-    for surname, forenames, dob in p.aliases:
-        alias = _name(surname or "", forenames or "", alias=True)
-        if (alias.surname.tokens or alias.forenames.tokens) and alias not in names:
-            names.append(alias)
-        if dob and all(dob != born.day for born, _a in dobs):
-            dobs.append((_born(dob), True))
-    pnc = parse_pnc(p.pnc, today=today) if p.pnc else None
+def _prepare(p: PersonKey, today: date | None = None) -> PreparedPerson:
+    # Positional arguments throughout: lru_cache keys keyword calls apart (and slower).
+    names: tuple[_Name, ...] = (_name(p.surname, p.forenames, False),)
+    dobs: tuple[tuple[_Born, bool], ...] = ((_born(p.dob), False),) if p.dob else ()
+    if p.aliases:
+        for surname, forenames, dob in p.aliases:
+            alias = _name(surname or "", forenames or "", True)
+            if (alias.surname.tokens or alias.forenames.tokens) and alias not in names:
+                names += (alias,)
+            if dob and all(dob != born.day for born, _a in dobs):
+                dobs += ((_born(dob), True),)
     identifiers: dict[str, frozenset[str]] = {}
     if p.identifiers:
         found: dict[str, set[str]] = {}
@@ -252,17 +254,14 @@ def _prepare(p: PersonKey, today: date | None = None) -> _Prepared:
             if cleaned:
                 found.setdefault(_id_kind(kind), set()).add(cleaned)
         identifiers = {k: frozenset(v) for k, v in found.items()}
-    cro = _clean_cro(p.cro) if p.cro else None
-    return _Prepared(
-        ref=p.ref,
-        names=tuple(names),
-        dobs=tuple(dobs),
-        pnc=pnc,
-        pnc_ok=pnc.check_ok if pnc else False,
-        pnc_text=_clean_id(p.pnc) if p.pnc and pnc is None else None,
-        cro=cro or None,
-        identifiers=identifiers,
-    )
+    if p.pnc:
+        pnc = parse_pnc(p.pnc, today=today)
+        pnc_ok = pnc.check_ok if pnc else False
+        pnc_text = None if pnc else _clean_id(p.pnc)
+    else:
+        pnc, pnc_ok, pnc_text = None, False, None
+    return PreparedPerson(p.ref, names, dobs, pnc, pnc_ok, pnc_text,
+                          (_clean_cro(p.cro) or None) if p.cro else None, identifiers)
 
 
 def prepare_person(person: PersonKey, today: date | None = None) -> PreparedPerson:
@@ -453,7 +452,7 @@ _DOB_REASONS = {
 }
 
 
-def _compare_dobs(a: _Prepared, b: _Prepared) -> tuple[float, str | None]:
+def _compare_dobs(a: PreparedPerson, b: PreparedPerson) -> tuple[float, str | None]:
     if not a.dobs or not b.dobs:
         return 0.0, None
     if len(a.dobs) == 1 and len(b.dobs) == 1:  # the usual case
@@ -471,7 +470,7 @@ def _compare_dobs(a: _Prepared, b: _Prepared) -> tuple[float, str | None]:
 
 # --- identifiers -----------------------------------------------------------------------------
 
-def _compare_pnc(a: _Prepared, b: _Prepared) -> tuple[float, str | None]:
+def _compare_pnc(a: PreparedPerson, b: PreparedPerson) -> tuple[float, str | None]:
     if a.pnc and b.pnc:
         if a.pnc == b.pnc:
             return _W_PNC_SAME, "PNC identical"
@@ -488,7 +487,7 @@ def _compare_pnc(a: _Prepared, b: _Prepared) -> tuple[float, str | None]:
 _NO_REASONS: tuple[str, ...] = ()
 
 
-def _compare_identifiers(a: _Prepared, b: _Prepared) -> tuple[float, Sequence[str]]:
+def _compare_identifiers(a: PreparedPerson, b: PreparedPerson) -> tuple[float, Sequence[str]]:
     if not (a.cro and b.cro) and not (a.identifiers and b.identifiers):
         return 0.0, _NO_REASONS
     weight = 0.0
@@ -515,23 +514,46 @@ def _compare_identifiers(a: _Prepared, b: _Prepared) -> tuple[float, Sequence[st
 
 # --- scoring ---------------------------------------------------------------------------------
 
-def _score(a: _Prepared, b: _Prepared, threshold: float = 0.0) -> Match | None:
+_MOST_NAME = max(_W_SURNAME.values()) + max(_W_FORENAME.values())
+_MOST_DOB = max(_W_DOB.values())
+
+
+@lru_cache(maxsize=64)
+def _least_total(threshold: float) -> float:
+    """A total log-odds under which a pair cannot score ``threshold`` (-inf: no such bound).
+
+    Taken for ``threshold`` less 0.0001, so that rounding the score to four places can never
+    lift a pair this rules out back up to the threshold."""
+    below = threshold - 0.0001
+    if below <= 0.0 or threshold >= 1.0:
+        return -math.inf
+    return math.log(below / (1.0 - below))
+
+
+def _score(a: PreparedPerson, b: PreparedPerson, threshold: float = 0.0) -> Match | None:
     """The pair's match, or None when it scores under ``threshold`` (reasons are then skipped)."""
     if b.ref < a.ref:
         a, b = b, a
-    if len(a.names) == 1 and len(b.names) == 1:  # the usual case
-        best = _compare_names(a.names[0], b.names[0])
-    else:
-        best = _compare_names(a.names[0], b.names[0])
+    pnc_weight, pnc_reason = _compare_pnc(a, b)
+    id_weight, id_reasons = _compare_identifiers(a, b)
+    # Most pairs a scan meets cannot reach the threshold whatever their names say (two valid
+    # PNC IDs that disagree outweigh a perfect name and date of birth): weighing the names, the
+    # costliest evidence, and the date is then skipped. Pairs that can reach it are scored in
+    # full, so no score changes.
+    least = _least_total(threshold)
+    if _BIAS + pnc_weight + id_weight + _MOST_DOB + _MOST_NAME < least:
+        return None
+    dob_weight, dob_reason = _compare_dobs(a, b)
+    if _BIAS + pnc_weight + id_weight + dob_weight + _MOST_NAME < least:
+        return None
+    best = _compare_names(a.names[0], b.names[0])
+    if len(a.names) > 1 or len(b.names) > 1:
         for x in a.names:
             for y in b.names:
                 r = _compare_names(x, y)
                 # Prefer the main names on a tie, so reasons do not mention aliases needlessly.
                 if r.weight > best.weight:
                     best = r
-    dob_weight, dob_reason = _compare_dobs(a, b)
-    pnc_weight, pnc_reason = _compare_pnc(a, b)
-    id_weight, id_reasons = _compare_identifiers(a, b)
     total = _BIAS + best.weight + dob_weight + pnc_weight + id_weight
     score = round(1.0 / (1.0 + math.exp(-total)), 4)
     if score < threshold:
@@ -583,7 +605,7 @@ def _name_sounds(surname: tuple[str, ...], forenames: tuple[str, ...],
     return frozenset(pairs), frozenset(sound)
 
 
-def _keys(p: _Prepared) -> set[str]:
+def _keys(p: PreparedPerson) -> set[str]:
     if len(p.names) == 1:
         prefixes, sounds = p.names[0].name_prefixes, p.names[0].sounds
     else:
@@ -631,19 +653,19 @@ def blocking_keys(p: PersonKey) -> set[str]:
     return _keys(_prepare(p))
 
 
-def _birth_month(p: _Prepared) -> str:
+def _birth_month(p: PreparedPerson) -> str:
     return p.dobs[0][0].digits[4:6] if p.dobs else "-"
 
 
-def _birth_decade(p: _Prepared) -> str:
+def _birth_decade(p: PreparedPerson) -> str:
     return p.dobs[0][0].digits[:3] if p.dobs else "-"
 
 
-def _full_sound(p: _Prepared) -> str:
+def _full_sound(p: PreparedPerson) -> str:
     return p.names[0].full_sound
 
 
-def _sub_blocks(key: str, members: list[int], prepared: list[_Prepared],
+def _sub_blocks(key: str, members: list[int], prepared: list[PreparedPerson],
                 max_block: int) -> tuple[list[list[int]], int]:
     """Split an oversized block; returns the parts small enough to compare and a skip count.
 
@@ -657,7 +679,7 @@ def _sub_blocks(key: str, members: list[int], prepared: list[_Prepared],
     Identifier blocks are never split: an identifier shared by hundreds of records is a data
     fault for the quality checks, not a duplicate.
     """
-    by: Callable[[_Prepared], str]
+    by: Callable[[PreparedPerson], str]
     if key.startswith("n:") and ":y" in key:
         by = _birth_month
     elif key.startswith("n:") and ":m" in key:
@@ -674,6 +696,27 @@ def _sub_blocks(key: str, members: list[int], prepared: list[_Prepared],
     return kept, skipped
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a bulk pass that makes no reference cycles.
+
+    A scan builds about a million small objects that all live until it ends; the collector,
+    triggered by the allocations, traverses every one of them (and everything else alive in
+    the process) again and again: a third of the CPU of a 100,000-record scan, and nothing to
+    collect (a scan leaves no cyclic garbage: tests/services/test_matching.py checks). Memory
+    is still freed as usual by reference counting. The collector is process-wide, so another
+    thread's cycles simply wait for the end of the pass; a pass nested in another (or run
+    while the collector is off for another reason) leaves it as it found it."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def find_candidates(
     people: Iterable[PersonKey],
     threshold: float = DEFAULT_THRESHOLD,
@@ -687,6 +730,13 @@ def find_candidates(
     is compared whole, so the work grows with the number of records, not its square. Ties are
     ordered by the refs, so the same input always gives the same list.
     """
+    with _collector_paused():
+        return _find_candidates(people, threshold, max_block,
+                                stats if stats is not None else CandidateStats())
+
+
+def _find_candidates(people: Iterable[PersonKey], threshold: float, max_block: int,
+                     counts: CandidateStats) -> list[Match]:
     today = date.today()
     prepared = [_prepare(p, today) for p in people]
     # Most keys (nine in ten at 100,000 records) belong to one person only: they are kept as
@@ -704,7 +754,6 @@ def find_candidates(
                 else:
                     members.append(index)
     del first
-    counts = stats if stats is not None else CandidateStats()
     counts.people = len(prepared)
     seen: set[tuple[int, int]] = set()
     found: list[Match] = []

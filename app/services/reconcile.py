@@ -59,7 +59,14 @@ from app.io.xlsx import Column, SheetSpec, write_return
 from app.security.audit import Category
 from app.services.base import Service, requires
 from app.services.exports import Disclosure, IncludedRefs, ReturnRequest, check_disclosure
-from app.services.matching import DEFAULT_THRESHOLD, PersonKey, _keys, _prepare, _Prepared, _score
+from app.services.matching import (
+    DEFAULT_THRESHOLD,
+    PersonKey,
+    PreparedPerson,
+    prepare_person,
+    prepared_keys,
+    score_prepared,
+)
 from app.services.reference import stored_current
 from app.services.vault import Vault
 from app.store import nominals as repo
@@ -659,7 +666,7 @@ class _Matcher:
             for key in cros:
                 if key:
                     self.by_cro[key].append(i)
-        self._prepared: dict[int, _Prepared] = {}
+        self._prepared: dict[int, PreparedPerson] = {}
         self._blocks: dict[str, list[int]] = {}
         # Records an identifier already placed, by name and date of birth: a second national
         # row for one of them (the hub holding a person twice) is found without blocking the
@@ -680,10 +687,10 @@ class _Matcher:
         return hits
 
     # -- name and date of birth ----------------------------------------------------------------
-    def _one(self, i: int) -> _Prepared:
+    def _one(self, i: int) -> PreparedPerson:
         found = self._prepared.get(i)
         if found is None:
-            found = self._prepared[i] = _prepare(self.regional[i].key(), self.today)
+            found = self._prepared[i] = prepare_person(self.regional[i].key(), self.today)
         return found
 
     def index(self, pool: Iterable[int], placed: Iterable[int]) -> None:
@@ -692,7 +699,7 @@ class _Matcher:
         for n, i in enumerate(pool):
             if n % 5000 == 0:
                 _check(self.cancelled)
-            for key in _keys(self._one(i)):
+            for key in prepared_keys(self._one(i)):
                 blocks[key].append(i)
         self._blocks = dict(blocks)
         for i in placed:
@@ -703,10 +710,10 @@ class _Matcher:
 
     def candidates(self, row: NationalRow, index: int) -> list[tuple[int, float, tuple[str, ...]]]:
         """Regional records sharing a blocking key that score as plausible, best first."""
-        full = _prepare(_person(row, index, True), self.today)
-        plain: _Prepared | None = None
+        full = prepare_person(_person(row, index, True), self.today)
+        plain: PreparedPerson | None = None
         seen: set[int] = set()
-        for key in _keys(full):
+        for key in prepared_keys(full):
             members = self._blocks.get(key)
             if members and len(members) <= MAX_CANDIDATE_BLOCK:
                 seen.update(members)
@@ -715,13 +722,13 @@ class _Matcher:
         found: list[tuple[int, float, tuple[str, ...]]] = []
         for i in sorted(seen):
             other = self._one(i)
-            match = _score(full, other, POSSIBLE_THRESHOLD)
+            match = score_prepared(full, other, POSSIBLE_THRESHOLD)
             if match is None and (full.pnc is not None or full.cro is not None):
                 if plain is None:
-                    plain = _prepare(_person(row, index, False), self.today)
-                rescue = _score(plain, other, NAME_DOB_RESCUE)
+                    plain = prepare_person(_person(row, index, False), self.today)
+                rescue = score_prepared(plain, other, NAME_DOB_RESCUE)
                 if rescue is not None:
-                    match = _score(full, other)
+                    match = score_prepared(full, other)
             if match is not None:
                 found.append((i, match.score, tuple(match.reasons)))
         found.sort(key=lambda c: (-c[1], self.regional[c[0]].ref))
@@ -805,10 +812,10 @@ class _Matcher:
 
     def _score_each(self, row: NationalRow, index: int, regional: Sequence[int]
                     ) -> list[tuple[int, float, tuple[str, ...]]]:
-        full = _prepare(_person(row, index, True), self.today)
+        full = prepare_person(_person(row, index, True), self.today)
         out = []
         for i in regional:
-            match = _score(full, self._one(i))
+            match = score_prepared(full, self._one(i))
             assert match is not None
             out.append((i, match.score, tuple(match.reasons)))
         out.sort(key=lambda c: (-c[1], self.regional[c[0]].ref))

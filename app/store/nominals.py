@@ -64,7 +64,14 @@ SCALAR_FIELDS = ("surname", "forenames", "dob", "gender", "pnc", "cro", "status"
 
 # --- conversion ---------------------------------------------------------------------------------
 
+_ASCII_NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
+
+
 def clean_identifier(value: str) -> str:
+    """Upper-case letters and digits only (an identifier as stored for matching)."""
+    if value.isascii():
+        # The common case, and the same result: in ASCII, isalnum() is [0-9A-Za-z].
+        return _ASCII_NOT_ALNUM.sub("", value.upper())
     return "".join(ch for ch in value.upper() if ch.isalnum())
 
 

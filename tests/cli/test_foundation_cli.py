@@ -19,6 +19,7 @@ from app.paths import keyfile_path
 from app.security.crypto import decode_recovery_key
 from tests.conftest import PASSPHRASE, run_cli
 from tests.security.support import Run, assert_failure, cw, open_raw, tamper_audit
+from tests.support.cli_vaults import copy_vault
 
 BOB_PASS = "bobs own long passphrase"
 
@@ -55,9 +56,7 @@ def cv_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 def cv(cv_template: tuple[Path, str], tmp_path: Path) -> CliVault:
     """A private copy of the template vault (creating one per test would dominate run time)."""
     template, recovery = cv_template
-    path = tmp_path / template.name
-    shutil.copy(template, path)
-    shutil.copy(keyfile_path(template), keyfile_path(path))
+    path = copy_vault(template, tmp_path)
     env = {
         "CASEWARD_VAULT": str(path),
         "CASEWARD_USER": "alice",

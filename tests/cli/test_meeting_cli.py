@@ -3,55 +3,35 @@ exit codes and role checks."""
 
 from __future__ import annotations
 
-import json
-import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
-from app.paths import keyfile_path
 from tests.conftest import PASSPHRASE
 from tests.security.support import cw
+from tests.support.cli_vaults import copy_vault, make_template, user_envs, write_json
 
 OTHER_PASS = "another long passphrase"
 
 
+USERS = (("cody", "coordinator", OTHER_PASS), ("vic", "viewer", OTHER_PASS))
+
+
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("tpl") / "v.cwv"
-    env = {"CASEWARD_VAULT": str(path), "CASEWARD_USER": "alice",
-           "CASEWARD_PASSPHRASE": PASSPHRASE}
-    assert cw("init", "--no-terminal-binding", "--json", env=env).rc == 0
-    for name, role in (("cody", "coordinator"), ("vic", "viewer")):
-        run = cw("user", "add", name, "--role", role,
-                 env={**env, "CASEWARD_NEW_PASSPHRASE": OTHER_PASS})
-        assert run.rc == 0, run.err
-    return path
+    return make_template(tmp_path_factory.mktemp("tpl"), USERS)
 
 
 @pytest.fixture
 def env(template: Path, tmp_path: Path) -> dict[str, dict[str, str]]:
-    path = tmp_path / template.name
-    shutil.copy(template, path)
-    shutil.copy(keyfile_path(template), keyfile_path(path))
-    base = {"CASEWARD_VAULT": str(path)}
-    return {
-        "cody": {**base, "CASEWARD_USER": "cody", "CASEWARD_PASSPHRASE": OTHER_PASS},
-        "vic": {**base, "CASEWARD_USER": "vic", "CASEWARD_PASSPHRASE": OTHER_PASS},
-    }
-
-
-def write(tmp_path: Path, data: object, name: str = "in.json") -> str:
-    path = tmp_path / name
-    path.write_text(json.dumps(data), encoding="utf-8")
-    return str(path)
+    return user_envs(copy_vault(template, tmp_path), USERS)
 
 
 def test_meeting_add_list_show_actions_pack_exports(env: dict[str, dict[str, str]],
                                                     tmp_path: Path) -> None:
     cody = env["cody"]
-    added = cw("nominal", "add", "--from", write(tmp_path, [
+    added = cw("nominal", "add", "--from", write_json(tmp_path, [
         {"surname": "CLITEST", "forenames": "One", "status": "community"},
         {"surname": "CLITEST", "forenames": "Two", "status": "custody"}], "n.json"),
         "--json", env=cody)
@@ -64,11 +44,11 @@ def test_meeting_add_list_show_actions_pack_exports(env: dict[str, dict[str, str
              "nominals": [refs[0], {"ref": refs[1], "reason": "Release due"}],
              "actions": [{"text": "Chase the address", "owner": "DS Owner",
                           "due": (past + timedelta(days=7)).isoformat(), "nominal": refs[0]}]}
-    run = cw("meeting", "add", "--from", write(tmp_path, first), "--json", env=cody)
+    run = cw("meeting", "add", "--from", write_json(tmp_path, first), "--json", env=cody)
     assert run.rc == 0, run.err
     assert run.json() == {"added": ["MTG-000001"], "carried": {"MTG-000001": 0}}
     nxt = {"type": "ttcg", "date": soon.isoformat(), "chair": "DI Chair"}
-    run = cw("meeting", "add", "--from", write(tmp_path, [nxt]), "--json", env=cody)
+    run = cw("meeting", "add", "--from", write_json(tmp_path, [nxt]), "--json", env=cody)
     assert run.json() == {"added": ["MTG-000002"], "carried": {"MTG-000002": 1}}
 
     listed = cw("meeting", "list", "--json", env=env["vic"])
@@ -107,16 +87,16 @@ def test_meeting_add_list_show_actions_pack_exports(env: dict[str, dict[str, str
 
 
 def test_exit_codes_and_roles(env: dict[str, dict[str, str]], tmp_path: Path) -> None:
-    bad = cw("meeting", "add", "--from", write(tmp_path, {"type": "ttcg", "date": "2026-01-01",
+    bad = cw("meeting", "add", "--from", write_json(tmp_path, {"type": "ttcg", "date": "2026-01-01",
                                                           "chair": "X", "colour": "red"}),
              env=env["cody"])
     assert bad.rc == 5 and "colour" in bad.err
-    bad = cw("meeting", "add", "--from", write(tmp_path, {"type": "ttcg", "date": "01/01/2026",
+    bad = cw("meeting", "add", "--from", write_json(tmp_path, {"type": "ttcg", "date": "01/01/2026",
                                                           "chair": "X"}), env=env["cody"])
     assert bad.rc == 5 and "date" in bad.err
     assert cw("meeting", "add", "--from", str(tmp_path / "missing.json"),
               env=env["cody"]).rc == 5
-    good = write(tmp_path, {"type": "consistency", "date": "2026-01-01", "chair": "X"})
+    good = write_json(tmp_path, {"type": "consistency", "date": "2026-01-01", "chair": "X"})
     denied = cw("meeting", "add", "--from", good, env=env["vic"])
     assert denied.rc == 4 and "Traceback" not in denied.err
     assert cw("meeting", "add", "--from", good, env=env["cody"]).rc == 0

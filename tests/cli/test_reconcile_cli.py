@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,6 @@ import pytest
 from sqlalchemy import select
 
 from app.cli import main
-from app.paths import keyfile_path
 from app.security.secrets import MemorySecretStore
 from app.services.users import UserService
 from app.services.vault import unlock_vault
@@ -27,6 +25,7 @@ from tests.services.test_reconcile_support import (
     plant_national_list,
     vault_fingerprint,
 )
+from tests.support.cli_vaults import copy_vault
 
 CONTRACT = {"national_rows", "matched", "field_differences", "only_national", "only_regional",
             "possible_matches", "rejected_rows"}
@@ -50,9 +49,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, A
 def env(template: tuple[Path, Any, Planted], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Any, Planted]:
     path, store, planted = template
-    copy = tmp_path / path.name
-    shutil.copy(path, copy)
-    shutil.copy(keyfile_path(path), keyfile_path(copy))
+    copy = copy_vault(path, tmp_path)
     monkeypatch.setenv("CASEWARD_PASSPHRASE", PASSPHRASE)
     monkeypatch.setenv("CASEWARD_VAULT", str(copy))
     return copy, store, planted

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from app.paths import keyfile_path
 from tests.conftest import PASSPHRASE, run_cli
 from tests.security.support import cw
+from tests.support.cli_vaults import copy_vault, make_template, user_envs, write_json
 
 ANA_PASS = "analyst long passphrase"
 VIC_PASS = "viewer long passphrase"
@@ -28,49 +27,30 @@ REFERRAL = {
 }
 
 
+USERS = (("ana", "analyst", ANA_PASS), ("vic", "viewer", VIC_PASS),
+         ("cody", "coordinator", VIC_PASS))
+
+
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("tpl") / "v.cwv"
-    env = {"CASEWARD_VAULT": str(path), "CASEWARD_USER": "alice",
-           "CASEWARD_PASSPHRASE": PASSPHRASE}
-    assert cw("init", "--no-terminal-binding", "--json", env=env).rc == 0
-    for name, role, pw in (("ana", "analyst", ANA_PASS), ("vic", "viewer", VIC_PASS),
-                           ("cody", "coordinator", VIC_PASS)):
-        run = cw("user", "add", name, "--role", role,
-                 env={**env, "CASEWARD_NEW_PASSPHRASE": pw})
-        assert run.rc == 0, run.err
-    return path
+    return make_template(tmp_path_factory.mktemp("tpl"), USERS)
 
 
 @pytest.fixture
 def env(template: Path, tmp_path: Path) -> dict[str, dict[str, str]]:
-    path = tmp_path / template.name
-    shutil.copy(template, path)
-    shutil.copy(keyfile_path(template), keyfile_path(path))
-    base = {"CASEWARD_VAULT": str(path)}
-    return {
-        "ana": {**base, "CASEWARD_USER": "ana", "CASEWARD_PASSPHRASE": ANA_PASS},
-        "vic": {**base, "CASEWARD_USER": "vic", "CASEWARD_PASSPHRASE": VIC_PASS},
-        "cody": {**base, "CASEWARD_USER": "cody", "CASEWARD_PASSPHRASE": VIC_PASS},
-        "alice": {**base, "CASEWARD_USER": "alice", "CASEWARD_PASSPHRASE": PASSPHRASE},
-    }
-
-
-def write(tmp_path: Path, data: object, name: str = "in.json") -> str:
-    path = tmp_path / name
-    path.write_text(json.dumps(data), encoding="utf-8")
-    return str(path)
+    return user_envs(copy_vault(template, tmp_path),
+                     (*USERS, ("alice", "admin", PASSPHRASE)))
 
 
 def test_add_list_show(env: dict[str, dict[str, str]], tmp_path: Path) -> None:
-    run = cw("referral", "add", "--from", write(tmp_path, REFERRAL), "--json", env=env["ana"])
+    run = cw("referral", "add", "--from", write_json(tmp_path, REFERRAL), "--json", env=env["ana"])
     assert run.rc == 0, run.err
     assert run.json() == {"added": ["PR-000001"],
                           "institutions_created": ["Ashbrook Park Academy",
                                                    "Riverton Boxing Club"]}
     urgent = {**REFERRAL, "immediate_risk": True, "institutions": ["Ashbrook Park Academy"],
               "subject": {"surname": "Other", "forenames": "Sam"}}
-    run = cw("referral", "add", "--from", write(tmp_path, [urgent, REFERRAL]), "--json",
+    run = cw("referral", "add", "--from", write_json(tmp_path, [urgent, REFERRAL]), "--json",
              env=env["ana"])
     assert run.rc == 0, run.err
     assert run.json() == {"added": ["PR-000002", "PR-000003"], "institutions_created": []}
@@ -118,11 +98,11 @@ def test_bad_input_exits_5_naming_the_field(env: dict[str, dict[str, str]],
         ({**REFERRAL, "immediate_risk": "yes"}, "immediate_risk"),
     ]
     for data, field in cases:
-        run = cw("referral", "add", "--from", write(tmp_path, data), env=env["ana"])
+        run = cw("referral", "add", "--from", write_json(tmp_path, data), env=env["ana"])
         assert run.rc == 5, (field, run.err)
         assert field in run.err, run.err
         assert "Traceback" not in run.err
-    run = cw("referral", "add", "--from", write(tmp_path, [REFERRAL, {**REFERRAL, "x": 1}]),
+    run = cw("referral", "add", "--from", write_json(tmp_path, [REFERRAL, {**REFERRAL, "x": 1}]),
              env=env["ana"])
     assert run.rc == 5 and "[1].x" in run.err
     (tmp_path / "broken.json").write_text("{not json", encoding="utf-8")
@@ -135,7 +115,7 @@ def test_bad_input_exits_5_naming_the_field(env: dict[str, dict[str, str]],
 
 
 def test_roles(env: dict[str, dict[str, str]], tmp_path: Path) -> None:
-    source = write(tmp_path, REFERRAL)
+    source = write_json(tmp_path, REFERRAL)
     for user in ("vic", "cody", "alice"):
         run = cw("referral", "add", "--from", source, env=env[user])
         assert run.rc == 4, run.err
@@ -145,7 +125,7 @@ def test_roles(env: dict[str, dict[str, str]], tmp_path: Path) -> None:
 
 
 def test_export_referrals(env: dict[str, dict[str, str]], tmp_path: Path) -> None:
-    assert cw("referral", "add", "--from", write(tmp_path, REFERRAL), env=env["ana"]).rc == 0
+    assert cw("referral", "add", "--from", write_json(tmp_path, REFERRAL), env=env["ana"]).rc == 0
     out = tmp_path / "ref.xlsx"
     run = cw("export", "referrals", "--out", str(out), "--recipient", "Home Office",
              "--justification", "Quarterly return", "--from", "2025-01-01", "--to",
@@ -163,7 +143,7 @@ def test_export_referrals(env: dict[str, dict[str, str]], tmp_path: Path) -> Non
 
 
 def test_real_process(env: dict[str, dict[str, str]], tmp_path: Path) -> None:
-    proc = run_cli("referral", "add", "--from", write(tmp_path, REFERRAL), "--json",
+    proc = run_cli("referral", "add", "--from", write_json(tmp_path, REFERRAL), "--json",
                    env=env["ana"])
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["added"] == ["PR-000001"]

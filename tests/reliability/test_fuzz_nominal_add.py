@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.cli import main
-from app.domain.nominal import CONTRACT_KEYS
+from app.domain.nominal import CONTRACT_KEYS, shown_key
 from app.security.secrets import MemorySecretStore
 from app.services.users import UserService
 from app.services.vault import create_vault
@@ -94,11 +94,12 @@ def _run(store: Any, vault: Path, source: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def _keys(value: Any) -> set[str]:
-    """Every key anywhere in the input (an unknown key is named as itself)."""
+    """Every key anywhere in the input, as an error names it (an unknown key escaped and cut
+    short by shown_key, so that its control characters never reach the terminal)."""
     found: set[str] = set()
     if isinstance(value, dict):
         for k, v in value.items():
-            found.add(str(k))
+            found.add(shown_key(k))
             found |= _keys(v)
     elif isinstance(value, list):
         for v in value:
@@ -117,7 +118,8 @@ def _check_refusal(code: int, out: str, err: str, payload: Any, source: Path) ->
         assert re.fullmatch(r'\{"added": \[("NM-\d{6}"(, )?)*\]\}\n', out), out
         return
     assert out == "", "nothing on stdout when refused"
-    last = err.rstrip("\n").split("\n")[-1]  # a key may itself hold \r or other breaks
+    assert "\x1b" not in err, "an escape sequence from the file reached the terminal"
+    last = err.rstrip("\n").split("\n")[-1]
     match = _FIELD.match(last)
     assert match, last
     prefix, rest = match.group(1) or "", match.group(2)

@@ -4,9 +4,7 @@ orders, pathways and the engagement return, with worked statutory examples."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,27 +15,14 @@ from app.domain.nominal import Nominal, RiskLevel, Status
 from app.services.engagement import EngagementService
 from app.services.nominals import NominalService
 from app.services.reference import ReferenceService
-from app.services.users import UserService
-from app.services.vault import Vault, unlock_vault
+from app.services.vault import Vault
 from app.store.models import AuditEntry, Revision
-from tests.conftest import PASSPHRASE
+from tests.support import vault_users
 
-
-@pytest.fixture
-def users(vault: Vault, vault_path: Path, store: Any) -> Iterator[dict[str, Vault]]:
-    """The admin vault plus a coordinator ('carol') and a viewer ('vic') signed in."""
-    UserService(vault).add_user("carol", "coordinator", PASSPHRASE)
-    UserService(vault).add_user("vic", "viewer", PASSPHRASE)
-    carol = unlock_vault(vault_path, "carol", PASSPHRASE, secret_store=store)
-    vic = unlock_vault(vault_path, "vic", PASSPHRASE, secret_store=store)
-    yield {"admin": vault, "coordinator": carol, "viewer": vic}
-    carol.lock()
-    vic.lock()
-
-
-@pytest.fixture
-def coord(users: dict[str, Vault]) -> Vault:
-    return users["coordinator"]
+# The coordinator and viewer sessions (tests/support/vault_users.py) that test_meetings.py
+# shares; other test modules import them from here.
+users = vault_users.users
+coord = vault_users.coord
 
 
 def add_nominal(v: Vault, **values: Any) -> str:

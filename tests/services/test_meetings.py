@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,28 +20,16 @@ from app.services.calendar import CalendarService
 from app.services.meetings import ActionFilter, MeetingService
 from app.services.nominals import NominalService
 from app.services.pack_pdf import PackService
-from app.services.users import UserService
-from app.services.vault import Vault, unlock_vault
+from app.services.vault import Vault
 from app.store.models import AuditEntry, Revision
-from tests.conftest import PASSPHRASE
+from tests.support import vault_users
+
+# The coordinator and viewer sessions (tests/support/vault_users.py) that
+# test_engagement.py shares.
+users = vault_users.users
+coord = vault_users.coord
 
 TODAY = date(2026, 3, 10)
-
-
-@pytest.fixture
-def users(vault: Vault, vault_path: Path, store: Any) -> Iterator[dict[str, Vault]]:
-    UserService(vault).add_user("carol", "coordinator", PASSPHRASE)
-    UserService(vault).add_user("vic", "viewer", PASSPHRASE)
-    carol = unlock_vault(vault_path, "carol", PASSPHRASE, secret_store=store)
-    vic = unlock_vault(vault_path, "vic", PASSPHRASE, secret_store=store)
-    yield {"admin": vault, "coordinator": carol, "viewer": vic}
-    carol.lock()
-    vic.lock()
-
-
-@pytest.fixture
-def coord(users: dict[str, Vault]) -> Vault:
-    return users["coordinator"]
 
 
 def add_nominal(v: Vault, surname: str = "TESTCASE", **values: Any) -> str:

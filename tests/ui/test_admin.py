@@ -64,7 +64,7 @@ def test_a_duplicate_name_is_reported_on_the_field(unlocked: Any, qtbot: Any) ->
     dialog.submit()
     qtbot.waitUntil(lambda: not dialog._busy, timeout=10_000)
     assert dialog.isVisible()
-    assert dialog.name_error.text() == "The user name an account with that name already exists."
+    assert dialog.name_error.text() == "An account with that name already exists."
 
 
 def test_change_role_reset_passphrase_and_remove(unlocked: Any, qtbot: Any,

@@ -5,9 +5,7 @@ and find the file, its checksum and the disclosure in the audit log."""
 
 from __future__ import annotations
 
-import gc
 import hashlib
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,8 @@ from app.services.vault import Vault
 from app.store.models import AuditEntry
 from tests.services.test_meetings import add_nominal
 from tests.services.test_referrals import as_role
-from tests.ui.conftest import OFFSCREEN_NOISE, dispose
+from tests.support.ui_services import services_as
+from tests.ui.conftest import OFFSCREEN_NOISE
 
 pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)
 
@@ -40,25 +39,9 @@ class Clock:
 
 
 @pytest.fixture
-def services(vault: Vault, qapp: Any, tmp_path: Path) -> Iterator[Any]:
-    from PySide6.QtCore import QEvent, QSettings
-
-    from ui import theme
-    from ui.dialogs import RecordingDialogs
-    from ui.ops import OpRunner
-    from ui.preferences import Preferences
-    from ui.services import Services
-
-    theme.apply(qapp)
-    as_role(vault, Role.COORDINATOR, "carol")
-    ops = OpRunner()
-    prefs = Preferences(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    made = Services(vault, ops=ops, dialogs=RecordingDialogs(), prefs=prefs)
-    yield made
-    assert ops.wait(10_000)
-    qapp.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    dispose(ops)
-    gc.collect()
+def services(vault: Vault, qapp: Any, runner: Any, fake_dialogs: Any, settings: Any) -> Any:
+    return services_as(vault, Role.COORDINATOR, "carol", qapp=qapp, runner=runner,
+                       dialogs=fake_dialogs, settings=settings)
 
 
 def set_when(editor: Any, at: datetime) -> None:

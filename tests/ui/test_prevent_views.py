@@ -4,9 +4,7 @@ research summary export."""
 
 from __future__ import annotations
 
-import gc
 import random
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,32 +15,17 @@ from PySide6.QtCore import Qt
 from app.domain.prevent import SubjectInput
 from app.domain.roles import Role
 from app.services.vault import Vault
-from tests.services.test_referrals import as_role, referral_input
-from tests.ui.conftest import OFFSCREEN_NOISE, dispose
+from tests.services.test_referrals import referral_input
+from tests.support.ui_services import services_as
+from tests.ui.conftest import OFFSCREEN_NOISE
 
 pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)
 
 
 @pytest.fixture
-def services(vault: Vault, qapp: Any, tmp_path: Path) -> Iterator[Any]:
-    from PySide6.QtCore import QEvent, QSettings
-
-    from ui import theme
-    from ui.dialogs import RecordingDialogs
-    from ui.ops import OpRunner
-    from ui.preferences import Preferences
-    from ui.services import Services
-
-    theme.apply(qapp)
-    as_role(vault, Role.ANALYST, "ana")
-    ops = OpRunner()
-    prefs = Preferences(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    made = Services(vault, ops=ops, dialogs=RecordingDialogs(), prefs=prefs)
-    yield made
-    assert ops.wait(10_000)
-    qapp.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    dispose(ops)
-    gc.collect()
+def services(vault: Vault, qapp: Any, runner: Any, fake_dialogs: Any, settings: Any) -> Any:
+    return services_as(vault, Role.ANALYST, "ana", qapp=qapp, runner=runner,
+                       dialogs=fake_dialogs, settings=settings)
 
 
 def test_intake_duplicate_check_offers_a_known_subject_to_link(services: Any,

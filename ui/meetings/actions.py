@@ -26,8 +26,16 @@ from app.domain.errors import CasewardError
 from app.domain.meetings import ActionStatus
 from app.domain.roles import Perm
 from app.services.meetings import ActionFilter, ActionInfo, MeetingService
-from ui.meetings.meetings import ActionDialog, Today, selected_record, sorted_proxy, table_view
-from ui.meetings.models import ActionsTableModel, ObjectRole, uk_date
+from ui.meetings.meetings import (
+    ActionDialog,
+    Today,
+    esc,
+    select_where,
+    selected_record,
+    sorted_proxy,
+    table_view,
+)
+from ui.meetings.models import ActionsTableModel, uk_date
 from ui.prevent.common import code_combo, combo_code, guarded, qdate, set_combo_code
 from ui.services import Services
 from ui.views.exports import ExportDialog
@@ -182,12 +190,7 @@ class ActionsView(QWidget):
         return rec if isinstance(rec, ActionInfo) else None
 
     def select(self, ref: str) -> bool:
-        for row in range(self.proxy.rowCount()):
-            rec = self.proxy.index(row, 0).data(ObjectRole)
-            if rec is not None and rec.ref == ref:
-                self.view.selectRow(row)
-                return True
-        return False
+        return select_where(self.view, lambda rec: rec.ref == ref)
 
     def _on_select(self, *_args: QItemSelection) -> None:
         action = self.current()
@@ -202,7 +205,7 @@ class ActionsView(QWidget):
             action.meeting_ref) else ""
         about = f" · about {action.nominal_ref}" if action.nominal_ref else ""
         late = " · <span style='color:#b3261e'>overdue</span>" if action.overdue else ""
-        self.detail.setText(f"<b>{action.ref}</b>: {_esc(action.text)}<br>{_esc(action.owner)}"
+        self.detail.setText(f"<b>{action.ref}</b>: {esc(action.text)}<br>{esc(action.owner)}"
                             f", due {uk_date(action.due)}{where}{about}{late}")
         set_combo_code(self.new_status, action.status)
         ok, updates = guarded(self.services, self, None,
@@ -262,7 +265,3 @@ class ActionsView(QWidget):
             self.load_choices()
             self.refresh()
             self.select(made.ref)
-
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -38,7 +38,7 @@ from app.services.correspondence import (
 )
 from app.services.meetings import MeetingService
 from ui.meetings.isa import IsaRegisterView, isa_label
-from ui.meetings.meetings import Today, selected_record, sorted_proxy, table_view
+from ui.meetings.meetings import Today, select_where, selected_record, sorted_proxy, table_view
 from ui.meetings.models import CorrespondenceTableModel, ObjectRole, uk_date
 from ui.prevent.common import code_combo, combo_code, date_edit, guarded, py_date, qdate
 from ui.services import Services
@@ -278,12 +278,7 @@ class CorrespondenceView(QWidget):
         return rec if isinstance(rec, CorrespondenceInfo) else None
 
     def select(self, ref: str) -> bool:
-        for row in range(self.proxy.rowCount()):
-            rec = self.proxy.index(row, 0).data(ObjectRole)
-            if rec is not None and rec.ref == ref:
-                self.view.selectRow(row)
-                return True
-        return False
+        return select_where(self.view, lambda rec: rec.ref == ref)
 
     def _on_select(self, *_args: QItemSelection) -> None:
         item = self.current()
@@ -478,4 +473,3 @@ class CorrespondenceWorkspace(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)
-

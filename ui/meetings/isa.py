@@ -29,8 +29,8 @@ from app.domain.errors import CasewardError
 from app.domain.meetings import IsaInput
 from app.domain.roles import Perm
 from app.services.correspondence import CorrespondenceService, IsaInfo, isa_problems
-from ui.meetings.meetings import Today, selected_record, sorted_proxy, table_view
-from ui.meetings.models import Column, ObjectRole, RecordTableModel, uk_date
+from ui.meetings.meetings import Today, esc, select_where, selected_record, sorted_proxy, table_view
+from ui.meetings.models import Column, RecordTableModel, uk_date
 from ui.prevent.common import date_edit, guarded, mark_invalid, py_date, qdate
 from ui.services import Services
 from ui.widgets import EmptyState, FieldError, heading
@@ -333,12 +333,7 @@ class IsaRegisterView(QWidget):
         return rec if isinstance(rec, IsaInfo) else None
 
     def select(self, ref: str) -> bool:
-        for row in range(self.proxy.rowCount()):
-            rec = self.proxy.index(row, 0).data(ObjectRole)
-            if rec is not None and rec.ref == ref:
-                self.view.selectRow(row)
-                return True
-        return False
+        return select_where(self.view, lambda rec: rec.ref == ref)
 
     def _on_select(self, *_args: QItemSelection) -> None:
         isa = self.current()
@@ -349,12 +344,12 @@ class IsaRegisterView(QWidget):
         if isa is None:
             self.detail.setText("Choose an agreement to see it in full.")
             return
-        basis = _esc(isa.legal_basis) or "<i>not recorded</i>"
+        basis = esc(isa.legal_basis) or "<i>not recorded</i>"
         since = f" · since {uk_date(isa.start_date)}" if isa.start_date else ""
-        number = f" ({_esc(isa.reference)})" if isa.reference else ""
+        number = f" ({esc(isa.reference)})" if isa.reference else ""
         self.detail.setText(
-            f"<b>{isa.ref}{number}</b>{since} · {_esc(isa.state(self.today()))} · "
-            f"relied on by {isa.used_by} item(s)<br><b>Purpose:</b> {_esc(isa.purpose)}<br>"
+            f"<b>{isa.ref}{number}</b>{since} · {esc(isa.state(self.today()))} · "
+            f"relied on by {isa.used_by} item(s)<br><b>Purpose:</b> {esc(isa.purpose)}<br>"
             f"<b>Legal basis:</b> {basis}")
 
     # -- changing ------------------------------------------------------------------------
@@ -428,10 +423,6 @@ class IsaRegisterView(QWidget):
         self.refresh()
         self.changed.emit()
         return ref  # type: ignore[no-any-return]
-
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def isa_label(isa: IsaInfo, today: date) -> str:

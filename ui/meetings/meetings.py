@@ -67,7 +67,15 @@ from ui.prevent.common import (
     set_combo_code,
 )
 from ui.services import Services
-from ui.views.exports import print_pdf, recent_recipients, remember_recipient, removable_media
+from ui.views.exports import (
+    print_pdf,
+    recent_recipients,
+    remember_recipient,
+    removable_media,
+    run_buttons,
+    show_done,
+    show_progress,
+)
 from ui.widgets import heading
 
 Today = Callable[[], date]
@@ -101,6 +109,23 @@ def selected_record(view: QTableView) -> object | None:
     """The record of the selected row, read through the object role (never by row number)."""
     rows = view.selectionModel().selectedRows() if view.selectionModel() else []
     return rows[0].data(ObjectRole) if rows else None
+
+
+def select_where(view: QTableView, match: Callable[[Any], bool]) -> bool:
+    """Select the first row whose record (read through the object role) ``match``es; whether
+    there was one."""
+    model = view.model()
+    for row in range(model.rowCount()):
+        rec = model.index(row, 0).data(ObjectRole)
+        if rec is not None and match(rec):
+            view.selectRow(row)
+            return True
+    return False
+
+
+def esc(text: str) -> str:
+    """User text made safe to put in a rich-text label."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def parse_attendees(text: str) -> list[AttendeeInput]:
@@ -284,15 +309,8 @@ class PackDialog(QDialog):
             "and the disclosure is recorded in the audit log.")
         hint.setWordWrap(True)
         hint.setObjectName("Hint")
-        self.buttons = QDialogButtonBox()
-        self.build_button = self.buttons.addButton(
-            "&Print…" if printing else "&Build pack", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
-        self.close_button.hide()
-        self.build_button.clicked.connect(self.start)
-        self.cancel_button.clicked.connect(self._cancel)
-        self.close_button.clicked.connect(self.accept)
+        self.buttons, self.build_button, self.cancel_button, self.close_button = run_buttons(
+            "&Print…" if printing else "&Build pack", self.start, self._cancel, self.accept)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(hint)
@@ -391,9 +409,7 @@ class PackDialog(QDialog):
                              f"{self.services.marking}.\nThe print is recorded in the audit "
                              "log as a disclosure.")
         self.outcome.show()
-        self.build_button.hide()
-        self.cancel_button.hide()
-        self.close_button.show()
+        show_done(self.build_button, self.cancel_button, self.close_button)
         return pages
 
     def _busy(self, busy: bool) -> None:
@@ -404,9 +420,7 @@ class PackDialog(QDialog):
         self.progress.setRange(0, 0)
 
     def _progress(self, done: int, total: int) -> None:
-        if total > 0:
-            self.progress.setRange(0, total)
-            self.progress.setValue(min(done, total))
+        show_progress(self.progress, done, total)
 
     def _done(self, result: object, recipient: str) -> None:
         self.op = None
@@ -419,9 +433,7 @@ class PackDialog(QDialog):
                              f"SHA-256: {self.sha256}\nThe disclosure is recorded in the "
                              "audit log.")
         self.outcome.show()
-        self.build_button.hide()
-        self.cancel_button.hide()
-        self.close_button.show()
+        show_done(self.build_button, self.cancel_button, self.close_button)
         self.finished_pack.emit(path)
 
     def _error(self, exc: CasewardError | str) -> None:
@@ -692,8 +704,8 @@ class MeetingEditor(QWidget):
             self.decisions.clear()
             return
         note = agenda_note(item)
-        self.item_label.setText(f"<b>{_esc(agenda_title(item))}</b>"
-                                + (f"<br><i>{_esc(note)}</i>" if note else ""))
+        self.item_label.setText(f"<b>{esc(agenda_title(item))}</b>"
+                                + (f"<br><i>{esc(note)}</i>" if note else ""))
         self.minutes.setPlainText(item.minutes)
         self.decisions.setPlainText(item.decisions)
 
@@ -798,12 +810,6 @@ class MeetingEditor(QWidget):
         return dialog
 
 
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-
-
 class MeetingsArea(QWidget):
     """The list of meetings beside the editor of the chosen one."""
 
@@ -890,9 +896,5 @@ class MeetingsArea(QWidget):
     def _on_saved(self, detail: MeetingDetail) -> None:
         self.view.selectionModel().blockSignals(True)
         self.refresh()
-        for row in range(self.proxy.rowCount()):
-            rec = self.proxy.index(row, 0).data(ObjectRole)
-            if rec is not None and rec.id == detail.id:
-                self.view.selectRow(row)
-                break
+        select_where(self.view, lambda rec: rec.id == detail.id)
         self.view.selectionModel().blockSignals(False)

@@ -22,7 +22,7 @@ from app.domain.errors import CasewardError, ValidationError
 from app.domain.prevent import PreventLists
 from ui.services import Services
 from ui.theme import repolish
-from ui.widgets import FieldError
+from ui.widgets import FieldError, field_message
 
 UK_DATE = "dd/MM/yyyy"
 UK_DATETIME = "dd/MM/yyyy HH:mm"
@@ -216,8 +216,7 @@ class FormErrors:
                 entry = self._fields.get(head)
             if entry is not None:
                 widget, error, label, _ = entry
-                error.show_error(f"{label or exc.field} {exc.message}.".replace("..", "."),
-                                 widget)
+                error.show_error(field_message(label or exc.field, exc.message), widget)
                 widget.setFocus()
                 return
             text = f"{exc.field.replace('_', ' ').capitalize()} {exc.message}."

@@ -29,7 +29,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.errors import CasewardError
-from app.domain.prevent import InstitutionInput, PreventLists, ReferralInput, SubjectInput
+from app.domain.prevent import (
+    MAX_SHORT,
+    InstitutionInput,
+    PreventLists,
+    ReferralInput,
+    SubjectInput,
+)
 from app.services.institutions import InstitutionRow, InstitutionService
 from app.services.referrals import ReferralService, SubjectMatch
 from ui.prevent.common import (
@@ -45,7 +51,7 @@ from ui.prevent.common import (
 )
 from ui.prevent.models import RECORD_ROLE, SubjectMatchTableModel
 from ui.services import Services
-from ui.widgets import FieldError, heading, message_label, with_error
+from ui.widgets import FieldError, heading, isolate, message_label, with_error
 
 DEBOUNCE_MS = 250
 _ID_ROLE = Qt.ItemDataRole.UserRole
@@ -313,8 +319,14 @@ class ReferralIntakeForm(QWidget):
         self.area = QLineEdit()
         self.area.setAccessibleName("Area")
         self.area.setPlaceholderText("Where the subject lives (town or LA area)")
-        sform.addRow(_labelled("Ar&ea:", self.area), self.area)
+        area_error = FieldError()
+        sform.addRow(_labelled("Ar&ea:", self.area), with_error(self.area, area_error))
+        self.errors.add("area", self.area, area_error, "The area")
         left.addWidget(subject_box)
+        # The service's limit, enforced as typed: a longer paste is cut, not refused at Save.
+        for short in (self.referrer, self.organisation, self.surname, self.forenames,
+                      self.area):
+            short.setMaxLength(MAX_SHORT)
 
         match_box = QGroupBox("Possible matches")
         mlay = QVBoxLayout(match_box)
@@ -381,6 +393,7 @@ class ReferralIntakeForm(QWidget):
         self.note_title = QLineEdit()
         self.note_title.setAccessibleName("Note title")
         self.note_title.setPlaceholderText("e.g. Referral form, school log extract")
+        self.note_title.setMaxLength(MAX_SHORT)
         nlay.addRow(_labelled("No&te title:", self.note_title), self.note_title)
         self.note_text = plain_text_edit("Note text", lines=3)
         note_error = FieldError()
@@ -554,7 +567,7 @@ class ReferralIntakeForm(QWidget):
         self._note_error.clear_error(self.note_text)
         title = self.note_title.text().strip() or "Note"
         self.notes.append((title, text))
-        self.note_list.addItem(f"{title}: {' '.join(text.split())[:80]}")
+        self.note_list.addItem(f"{isolate(title)}: {isolate(' '.join(text.split())[:80])}")
         self.note_list.show()
         self.note_title.clear()
         self.note_text.clear()

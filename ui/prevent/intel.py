@@ -72,6 +72,7 @@ class LinkPicker(QWidget):
         self.edit = QLineEdit()
         self.edit.setPlaceholderText(placeholder)
         self.edit.setAccessibleName(placeholder)
+        self.edit.setToolTip(placeholder)  # the placeholder is cut short in a narrow column
         self.edit.returnPressed.connect(self._add_first)
         self.hint = QLabel("")
         self.hint.setObjectName("Hint")

@@ -61,6 +61,14 @@ ROW_PX = 25.5  # QtCharts elides every category label once a row is shorter than
 SHORT_AGE = {"Under 12": "0-11", "Not known": "n/k"}  # labels are rich text: no "<"
 
 
+def age_label(label: str) -> str:
+    """An age band's axis label. A range goes on two lines ("12-" over "15"): on one line
+    QtCharts elides five characters in a bar's width to "12-…", which hides the band."""
+    short = SHORT_AGE.get(label, label)
+    low, dash, high = short.partition("-")
+    return f"{low}-<br>{high}" if dash and len(short) > 4 else short
+
+
 def rows_that_fit(height: int) -> int:
     return max(3, int((height - 24) / ROW_PX))
 
@@ -116,7 +124,9 @@ class BarChartView(QChartView):
         self.bar_set: QBarSet | None = None
         self.chart_.setAnimationOptions(QChart.AnimationOption.NoAnimation)
         self.chart_.legend().hide()
-        self.chart_.setMargins(QMargins(0, 0, 0, 0))
+        # A little room on the left: QtCharts places elided category labels a few pixels
+        # past the chart's edge, which cut the first letter off ("elmsford Green…").
+        self.chart_.setMargins(QMargins(6, 0, 4, 0))
         self.chart_.layout().setContentsMargins(0, 0, 0, 0)
         self.chart_.setBackgroundVisible(False)
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -172,7 +182,7 @@ class BarChartView(QChartView):
         if self.dimension == "month":
             labels = month_labels(bars)
         elif self.dimension == "age_band":
-            labels = [SHORT_AGE.get(b.label, b.label) for b in bars]
+            labels = [age_label(b.label) for b in bars]
         else:
             labels = [b.label if len(b.label) <= 30 else b.label[:28] + "…" for b in bars]
         labels = distinct(labels)

@@ -69,9 +69,11 @@ def referral_table(model: ReferralTableModel) -> QTableView:
     table.verticalHeader().hide()
     table.verticalHeader().setDefaultSectionSize(28)
     header = table.horizontalHeader()
-    for col, width in enumerate((96, 136, 124, 200, 156, 116, 112, 86, 112)):
+    for col, width in enumerate((88, 140, 122, 200, 156, 125, 105, 84, 96)):
         table.setColumnWidth(col, width)
+    # Subject and concern share what is left, so a name is not cut to "IQBAL, …" at 1280 px.
     header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+    header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
     return table
 
 

@@ -176,6 +176,8 @@ class ResearchView(QWidget):
         columns.setSpacing(16)
         picks = QGroupBox("What the summary covers")
         form = QFormLayout(picks)
+        # Labels above the pickers: beside them, the hints were cut to "… surname, then …".
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
         self.ref_picker = LinkPicker(
             "Referral ref or subject's surname, then Enter",
             lambda t: [(r.id, f"{r.ref} — {r.subject}")

@@ -53,7 +53,7 @@ from ui.prevent.models import CheckTableModel, IntelTableModel, stage_label
 from ui.prevent.ndm import NdmForm, decision_view
 from ui.prevent.vaf import VafCompareView, VafForm
 from ui.services import Services
-from ui.widgets import FieldError, message_label, with_error
+from ui.widgets import FieldError, isolate, message_label, with_error
 
 TABS = ("Summary", "Gateway assessment", "Decisions (NDM)", "Vulnerability (VAF)",
         "Compare versions", "Outcome", "Intelligence", "Notes")
@@ -421,7 +421,7 @@ class ReferralWorkspace(QWidget):
 
     def _header(self) -> None:
         d = self.detail
-        name = d.surname.upper() + (f", {d.forenames}" if d.forenames else "")
+        name = isolate(d.surname.upper()) + (f", {isolate(d.forenames)}" if d.forenames else "")
         self.title.setText(f"{d.ref} — {name}")
         clock = d.clock
         status = STATUS_LABELS.get(clock.status, clock.status) if clock else ""
@@ -443,7 +443,8 @@ class ReferralWorkspace(QWidget):
         box = QGroupBox("Referral")
         form = QFormLayout(box)
         form.addRow("Received:", _value(uk_datetime(d.received_at)))
-        referrer = ", ".join(x for x in (d.referrer_name, d.referrer_organisation) if x)
+        referrer = ", ".join(isolate(x) for x in (d.referrer_name, d.referrer_organisation)
+                             if x)
         form.addRow("Referrer:", _value(referrer or "Not recorded"))
         form.addRow("Source sector:", _value(self.lists.label("source_sectors",
                                                               d.source_sector)))
@@ -452,7 +453,8 @@ class ReferralWorkspace(QWidget):
         age = f" (aged {d.age_at_referral} when referred)" if d.age_at_referral is not None \
             else ""
         nominal = f"; known as nominal {d.nominal_ref}" if d.nominal_ref else ""
-        subject = d.surname.upper() + (f", {d.forenames}" if d.forenames else "")
+        subject = isolate(d.surname.upper()) + (f", {isolate(d.forenames)}" if d.forenames
+                                                 else "")
         form.addRow("Subject:", _value(f"{subject}, born {born}{age}{nominal}"))
         form.addRow("Area:", _value(d.area or "Not recorded"))
         insts = "; ".join(f"{i['name']} ({self.lists.label('institution_types', i['type'])})"

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QSettings, Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -53,6 +53,13 @@ from ui.reconcile.models import (
     RejectedRowsTableModel,
 )
 from ui.services import Services
+from ui.views.exports import (
+    recent_recipients,
+    remember_recipient,
+    run_buttons,
+    show_done,
+    show_progress,
+)
 from ui.widgets import message_label
 
 NOT_READ = "not_read"
@@ -60,6 +67,21 @@ NOT_READ = "not_read"
 TAB_TITLES = {DIFFERENCES: "Differences", POSSIBLE: "Possible", ONLY_NATIONAL: "National only",
               ONLY_REGIONAL: "Regional only", "matched": "Matched"}
 LAST_FOLDER_KEY = "reconcile/last_folder"
+
+
+def _fit_headers(view: QTableView) -> None:
+    """Widen any column narrower than its (bold) heading, which was cut to "Date of birt"."""
+    header = view.horizontalHeader()
+    font = QFont(header.font())
+    font.setBold(True)
+    metrics = QFontMetrics(font)
+    model = view.model()
+    for col in range(model.columnCount()):
+        title = str(model.headerData(col, Qt.Orientation.Horizontal,
+                                     Qt.ItemDataRole.DisplayRole) or "")
+        needed = metrics.horizontalAdvance(title) + 24
+        if view.columnWidth(col) < needed:
+            view.setColumnWidth(col, needed)
 
 
 def _table(model: Any, name: str) -> QTableView:
@@ -91,7 +113,7 @@ class ReconcileView(QWidget):
         self.detail: ItemDetail | None = None
 
         title = QLabel("Reconcile with the national headcount")
-        title.setObjectName("AreaTitle")
+        title.setObjectName("PageTitle")
         self.choose_button = QPushButton("&Reconcile a national list…")
         self.choose_button.clicked.connect(self.choose_file)
         self.runs = QComboBox()
@@ -226,6 +248,9 @@ class ReconcileView(QWidget):
         splitter.setSizes([470, 700])
         splitter.setChildrenCollapsible(False)
 
+        for table in (*self.tables.values(), rejected_table, self.lines, self.candidates):
+            _fit_headers(table)
+
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.busy_row)
@@ -279,7 +304,7 @@ class ReconcileView(QWidget):
         self.summary.setText(
             f"{summary.source_name}: {c['national_rows']:,} national rows read, "
             f"{c['rejected_rows']:,} rows or values not read. "
-            f"{summary.open_differences:,} differences still to decide; "
+            f"{summary.open_differences:,} field differences still to decide; "
             f"{c[POSSIBLE]:,} possible matches to confirm or reject. "
             f"Saved by {summary.created_by} on {summary.created_at:%d/%m/%Y %H:%M}; "
             "decisions are saved as you make them.")
@@ -512,8 +537,6 @@ class CorrectionsExportDialog(QDialog):
         super().__init__(parent)
         from datetime import date
 
-        from ui.views.exports import recent_recipients
-
         self.services = services
         self.run_id = run_id
         self.result: Disclosure | None = None
@@ -555,15 +578,8 @@ class CorrectionsExportDialog(QDialog):
         self.outcome = QLabel()
         self.outcome.setWordWrap(True)
         self.outcome.hide()
-        self.buttons = QDialogButtonBox()
-        self.export_button = self.buttons.addButton("E&xport",
-                                                    QDialogButtonBox.ButtonRole.AcceptRole)
-        self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
-        self.close_button.hide()
-        self.export_button.clicked.connect(self.start_export)
-        self.cancel_button.clicked.connect(self._cancel)
-        self.close_button.clicked.connect(self.accept)
+        self.buttons, self.export_button, self.cancel_button, self.close_button = run_buttons(
+            "E&xport", self.start_export, self._cancel, self.accept)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(hint)
@@ -613,12 +629,9 @@ class CorrectionsExportDialog(QDialog):
         self.op = self.services.ops.start(
             "export corrections", work, on_result=lambda d: self._done(d, recipient),
             on_error=self._error, on_bug=self._error,
-            on_progress=lambda d, t: (self.progress.setRange(0, t), self.progress.setValue(d))
-            if t > 0 else None)
+            on_progress=lambda d, t: show_progress(self.progress, d, t))
 
     def _done(self, result: Disclosure, recipient: str) -> None:
-        from ui.views.exports import remember_recipient
-
         self.op = None
         self.result = result
         remember_recipient(self.services.prefs.settings, recipient)
@@ -628,9 +641,7 @@ class CorrectionsExportDialog(QDialog):
                              "is recorded in the audit log.")
         self.outcome.show()
         self.adjustSize()
-        self.export_button.hide()
-        self.cancel_button.hide()
-        self.close_button.show()
+        show_done(self.export_button, self.cancel_button, self.close_button)
 
     def _error(self, exc: CasewardError | str) -> None:
         self.op = None

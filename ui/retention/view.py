@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QDate, QItemSelectionModel, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -34,7 +34,7 @@ from app.domain.errors import CasewardError, ValidationError
 from app.services.retention import QueueFilter, RetentionService, ReviewDetail
 from ui.retention.models import RetentionQueueTableModel, uk_date
 from ui.services import Services
-from ui.widgets import FieldError, card, heading, message_label, with_error
+from ui.widgets import EmptyState, FieldError, card, heading, message_label, with_error
 
 
 def _qdate(d: date) -> QDate:
@@ -76,6 +76,9 @@ class ReviewPanel(QWidget):
         self.summary = QFormLayout()
         self.summary.setHorizontalSpacing(12)
         self.summary.setVerticalSpacing(4)
+        # In a narrow panel a long value goes under its label, instead of pushing the side
+        # cards out of view behind a horizontal scroll bar.
+        self.summary.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         summary_layout.addLayout(self.summary)
         summary_layout.addStretch(1)
         left = QVBoxLayout()
@@ -105,6 +108,13 @@ class ReviewPanel(QWidget):
         cols.addLayout(side, 2)
         scroll.setWidget(body)
         outer.addWidget(scroll, 1)
+        self.body = scroll
+        self.empty = EmptyState(
+            "verify", "Nothing to review",
+            "No record in this list is due or overdue for its MOPI review. Records come back "
+            "here on their next review date; change the filters above to see others.")
+        self.empty.hide()
+        outer.addWidget(self.empty, 1)
 
         decide_card, decide_layout = card("Decision")
         form = QFormLayout()
@@ -141,6 +151,7 @@ class ReviewPanel(QWidget):
         buttons.addWidget(self.status)
         decide_layout.addLayout(buttons)
         outer.addWidget(decide_card)
+        self.decide_card = decide_card
         self.show_detail(None)
 
     def show_detail(self, detail: ReviewDetail | None, today: date | None = None) -> None:
@@ -149,6 +160,11 @@ class ReviewPanel(QWidget):
         enabled = detail is not None
         for w in (self.until, self.reason, self.retain_button, self.erase_button):
             w.setEnabled(enabled)
+        # With nothing to review, say so instead of showing empty cards and a dummy date.
+        self.body.setVisible(enabled)
+        self.decide_card.setVisible(enabled)
+        self.empty.setVisible(not enabled)
+        self.title.setVisible(enabled)
         if detail is None:
             self.title.setText("Nothing to review")
             self.rule.setVisible(False)
@@ -252,13 +268,19 @@ class RetentionView(QWidget):
         header = self.table.horizontalHeader()
         header.setStretchLastSection(False)
         # Widths from the font, not from the rows (no resize-to-contents on a paged table).
-        fm, bold = self.table.fontMetrics(), header.fontMetrics()
+        # Headings are bold (style sheet), which the header's own font does not say.
+        heading_font = QFont(header.font())
+        heading_font.setBold(True)
+        fm, bold = self.table.fontMetrics(), QFontMetrics(heading_font)
         samples = ("00/00/0000", "Overdue", "NM-000000", "Group 0", "", "Never")
         for column, sample in enumerate(samples):
             width = max(bold.horizontalAdvance(RetentionQueueTableModel.COLUMNS[column]) + 30,
                         fm.horizontalAdvance(sample) + 18)
             self.table.setColumnWidth(column, width)
         header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        # The stretched "Record" column may be squeezed, but never below its heading.
+        header.setMinimumSectionSize(
+            bold.horizontalAdvance(RetentionQueueTableModel.COLUMNS[4]) + 30)
         split.addWidget(self.table)
         self.panel = ReviewPanel()
         split.addWidget(self.panel)

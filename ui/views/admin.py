@@ -35,7 +35,14 @@ from ui.preferences import MAX_IDLE_MINUTES, MIN_IDLE_MINUTES
 from ui.services import Services
 from ui.tablemodel import RowTableModel
 from ui.theme import icon
-from ui.widgets import FieldError, PassphraseFields, heading, message_label, with_error
+from ui.widgets import (
+    FieldError,
+    PassphraseFields,
+    field_message,
+    heading,
+    message_label,
+    with_error,
+)
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()  # the invalid index: "no parent"
@@ -188,11 +195,11 @@ class AddUserDialog(QDialog):
     def _failed(self, exc: CasewardError) -> None:
         self._set_busy(False)
         if isinstance(exc, ValidationError) and exc.field == "user":
-            self.name_error.show_error(f"The user name {exc.message}.", self.name)
+            self.name_error.show_error(field_message("The user name", exc.message), self.name)
         elif isinstance(exc, ValidationError) and exc.field == "role":
-            self.role_error.show_error(f"The role {exc.message}.", self.role)
+            self.role_error.show_error(field_message("The role", exc.message), self.role)
         elif isinstance(exc, ValidationError) and "passphrase" in exc.field:
-            self.passphrase.first_error.show_error(f"The passphrase {exc.message}.",
+            self.passphrase.first_error.show_error(field_message("The passphrase", exc.message),
                                                    self.passphrase.first)
         else:
             self.error.setText(str(exc))
@@ -262,6 +269,11 @@ class ResetPassphraseDialog(QDialog):
         self.ok.setEnabled(True)
         self.error.setText(text)
         self.error.show()
+
+
+OWN_ACCOUNT_ROLE = ("You cannot change your own role: another admin must do it, so that no "
+                    "one can lock every admin out.")
+OWN_ACCOUNT_REMOVE = "You cannot remove your own account: another admin must do it."
 
 
 class AdminView(QWidget):
@@ -369,9 +381,18 @@ class AdminView(QWidget):
         return value if isinstance(value, UserInfo) else None
 
     def _update_buttons(self, *_: Any) -> None:
-        has = self.selected() is not None
-        for b in (self.role_button, self.reset_button, self.remove_button):
-            b.setEnabled(has)
+        user = self.selected()
+        has = user is not None
+        # The service refuses both for your own account: say why here rather than after a
+        # reason and a confirmation have been asked for.
+        own = user is not None and user.name == self.services.user
+        self.reset_button.setEnabled(has)
+        self.role_button.setEnabled(has and not own)
+        self.remove_button.setEnabled(has and not own)
+        self.role_button.setToolTip(
+            OWN_ACCOUNT_ROLE if own else "Change the selected user's role")
+        self.remove_button.setToolTip(
+            OWN_ACCOUNT_REMOVE if own else "Remove the selected user's account")
 
     def _say(self, text: str) -> None:
         self.message.setText(text)
@@ -392,6 +413,9 @@ class AdminView(QWidget):
     def change_role(self, *_: Any) -> None:
         user = self.selected()
         if user is None:
+            return
+        if user.name == self.services.user:
+            self._say(OWN_ACCOUNT_ROLE)
             return
         labels = [ROLE_LABELS[r] for r in Role]
         chosen = self.services.dialogs.choose(

@@ -250,9 +250,8 @@ class AuditView(QWidget):
         self.category_combo = QComboBox()
         self.category_combo.setAccessibleName("Category")
         self.category_combo.addItem("All categories", "")
-        self.category_combo.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.category_combo.setMinimumContentsLength(11)
+        # A fixed list: as wide as its longest entry ("All categories" was cut short).
+        self.category_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         for cat in AuditService.CATEGORIES:
             self.category_combo.addItem(cat.capitalize(), cat)
         self.text = QLineEdit()

@@ -93,6 +93,41 @@ def remember_recipient(settings: QSettings, recipient: str) -> None:
 
 
 
+# --- what the dialogs that write or print a disclosure share ---------------------------------
+
+
+def run_buttons(
+    action: str, start: Callable[[], object], cancel: Callable[[], object],
+    close: Callable[[], object],
+) -> tuple[QDialogButtonBox, QPushButton, QPushButton, QPushButton]:
+    """The buttons of a dialog that writes (or prints) off the UI thread: the action, Cancel
+    (which stops it while it runs), and Close, hidden until it is done (`show_done`).
+    Returns (box, action button, Cancel, Close)."""
+    box = QDialogButtonBox()
+    go = box.addButton(action, QDialogButtonBox.ButtonRole.AcceptRole)
+    cancel_button = box.addButton(QDialogButtonBox.StandardButton.Cancel)
+    close_button = box.addButton(QDialogButtonBox.StandardButton.Close)
+    close_button.hide()
+    go.clicked.connect(start)
+    cancel_button.clicked.connect(cancel)
+    close_button.clicked.connect(close)
+    return box, go, cancel_button, close_button
+
+
+def show_done(go: QPushButton, cancel: QPushButton, close: QPushButton) -> None:
+    """Done: only Close is left to press."""
+    go.hide()
+    cancel.hide()
+    close.show()
+
+
+def show_progress(bar: QProgressBar, done: int, total: int) -> None:
+    """An operation's progress; until it knows its total the bar stays busy."""
+    if total > 0:
+        bar.setRange(0, total)
+        bar.setValue(min(done, total))
+
+
 @dataclass(frozen=True)
 class ExportChoice:
     """What the dialog will export: a registered return, or a nominal's briefing."""
@@ -211,15 +246,8 @@ class ExportDialog(QDialog):
         self.print_button.hide()
         self.print_button.clicked.connect(self._print)
 
-        self.buttons = QDialogButtonBox()
-        self.export_button = self.buttons.addButton("E&xport",
-                                                    QDialogButtonBox.ButtonRole.AcceptRole)
-        self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
-        self.close_button.hide()
-        self.export_button.clicked.connect(self.start_export)
-        self.cancel_button.clicked.connect(self._cancel)
-        self.close_button.clicked.connect(self.accept)
+        self.buttons, self.export_button, self.cancel_button, self.close_button = run_buttons(
+            "E&xport", self.start_export, self._cancel, self.accept)
 
         done_row = QHBoxLayout()
         done_row.addWidget(self.open_folder)
@@ -335,9 +363,7 @@ class ExportDialog(QDialog):
         self.progress.setRange(0, 0)
 
     def _progress(self, done: int, total: int) -> None:
-        if total > 0:
-            self.progress.setRange(0, total)
-            self.progress.setValue(min(done, total))
+        show_progress(self.progress, done, total)
 
     def _done(self, result: Disclosure, recipient: str) -> None:
         self.op = None
@@ -351,9 +377,7 @@ class ExportDialog(QDialog):
         self.outcome.show()
         self.open_folder.show()
         self.print_button.setVisible(result.path.suffix.lower() == ".pdf")
-        self.export_button.hide()
-        self.cancel_button.hide()
-        self.close_button.show()
+        show_done(self.export_button, self.cancel_button, self.close_button)
 
     def _error(self, exc: CasewardError) -> None:
         self.op = None

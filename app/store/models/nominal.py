@@ -109,10 +109,13 @@ class Nominal(Base):
         # The calendar's dated columns: partial indexes (only rows that carry the date), so a
         # date range is an index range scan (a bound date compared row by row against these
         # NUMERIC-affinity columns in a full scan allocates per comparison; see calendar.py).
+        # They carry the liveness columns too, so no nominal row is read to leave out the dead.
         *(
             Index(
                 f"ix_nominal_cal_{column}",
                 column,
+                "merged_into_id",
+                "erased",
                 sqlite_where=text(f"{column} IS NOT NULL"),
                 postgresql_where=text(f"{column} IS NOT NULL"),
             )

@@ -168,7 +168,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_nominal_cal_ard",
         "nominal",
-        ["ard"],
+        ["ard", "merged_into_id", "erased"],
         unique=False,
         sqlite_where=sa.text("ard IS NOT NULL"),
         postgresql_where=sa.text("ard IS NOT NULL"),
@@ -176,7 +176,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_nominal_cal_crd",
         "nominal",
-        ["crd"],
+        ["crd", "merged_into_id", "erased"],
         unique=False,
         sqlite_where=sa.text("crd IS NOT NULL"),
         postgresql_where=sa.text("crd IS NOT NULL"),
@@ -184,7 +184,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_nominal_cal_hdced",
         "nominal",
-        ["hdced"],
+        ["hdced", "merged_into_id", "erased"],
         unique=False,
         sqlite_where=sa.text("hdced IS NOT NULL"),
         postgresql_where=sa.text("hdced IS NOT NULL"),
@@ -192,7 +192,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_nominal_cal_led",
         "nominal",
-        ["led"],
+        ["led", "merged_into_id", "erased"],
         unique=False,
         sqlite_where=sa.text("led IS NOT NULL"),
         postgresql_where=sa.text("led IS NOT NULL"),
@@ -200,7 +200,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_nominal_cal_notification_end",
         "nominal",
-        ["notification_end"],
+        ["notification_end", "merged_into_id", "erased"],
         unique=False,
         sqlite_where=sa.text("notification_end IS NOT NULL"),
         postgresql_where=sa.text("notification_end IS NOT NULL"),
@@ -208,7 +208,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_nominal_cal_npd",
         "nominal",
-        ["npd"],
+        ["npd", "merged_into_id", "erased"],
         unique=False,
         sqlite_where=sa.text("npd IS NOT NULL"),
         postgresql_where=sa.text("npd IS NOT NULL"),
@@ -216,7 +216,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_nominal_cal_ped",
         "nominal",
-        ["ped"],
+        ["ped", "merged_into_id", "erased"],
         unique=False,
         sqlite_where=sa.text("ped IS NOT NULL"),
         postgresql_where=sa.text("ped IS NOT NULL"),
@@ -224,7 +224,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_nominal_cal_prrd",
         "nominal",
-        ["prrd"],
+        ["prrd", "merged_into_id", "erased"],
         unique=False,
         sqlite_where=sa.text("prrd IS NOT NULL"),
         postgresql_where=sa.text("prrd IS NOT NULL"),
@@ -232,7 +232,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_nominal_cal_release_date",
         "nominal",
-        ["release_date"],
+        ["release_date", "merged_into_id", "erased"],
         unique=False,
         sqlite_where=sa.text("release_date IS NOT NULL"),
         postgresql_where=sa.text("release_date IS NOT NULL"),
@@ -240,7 +240,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_nominal_cal_sed",
         "nominal",
-        ["sed"],
+        ["sed", "merged_into_id", "erased"],
         unique=False,
         sqlite_where=sa.text("sed IS NOT NULL"),
         postgresql_where=sa.text("sed IS NOT NULL"),
@@ -248,7 +248,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_nominal_cal_tused",
         "nominal",
-        ["tused"],
+        ["tused", "merged_into_id", "erased"],
         unique=False,
         sqlite_where=sa.text("tused IS NOT NULL"),
         postgresql_where=sa.text("tused IS NOT NULL"),

@@ -1,0 +1,51 @@
+"""Reading `--from FILE` for the `add` sub-commands: one JSON object or a list of them.
+
+Every problem is bad input (exit 5) and names the file, never its content; a problem in one
+record names its field, prefixed with `[i].` when the file holds a list."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from app.domain.errors import BadInput, ValidationError
+
+T = TypeVar("T")
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+def read_json(path: Path, *, max_bytes: int = MAX_FILE_BYTES,
+              record: str = "a record") -> Any:
+    """The JSON value in ``path``. ``record`` names what one item is, for the message about a
+    file nested too deeply to be one."""
+    try:
+        if path.stat().st_size > max_bytes:
+            raise BadInput(f"{path.name} is larger than {max_bytes // (1024 * 1024)} MB.")
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"Cannot read {path.name} ({exc.strerror}).") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"{path.name} is not UTF-8 text.") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"{path.name} is not valid JSON (line {exc.lineno}, column "
+                       f"{exc.colno}).") from None
+    except RecursionError:
+        raise BadInput(f"{path.name} is nested too deeply to be {record}.") from None
+
+
+def read_items(path: str, parse: Callable[[Any, str], T], *, what: str,
+               record: str = "a record") -> list[T]:
+    """Each record in the file at ``path`` (one object or a list), checked by
+    ``parse(obj, where)``; ``where`` is the prefix of field names ("" or "[i]."). An empty
+    list is refused, naming ``what`` (the plural, e.g. "meetings")."""
+    data = read_json(Path(path).expanduser(), record=record)
+    items = data if isinstance(data, list) else [data]
+    if not items:
+        raise ValidationError(what, "the file holds an empty list")
+    return [parse(obj, f"[{i}]." if isinstance(data, list) else "")
+            for i, obj in enumerate(items)]

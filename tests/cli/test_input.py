@@ -1,0 +1,67 @@
+"""`--from FILE` for the `add` sub-commands (app/commands/_input.py): one object or a list, and
+every problem bad input (exit 5) naming the file or the field, never the file's content."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.commands._input import read_items, read_json
+from app.domain.errors import BadInput, ValidationError
+
+
+def _echo(obj: Any, where: str) -> tuple[str, Any]:
+    if not isinstance(obj, dict):
+        raise ValidationError(where.rstrip(".") or "record", "must be a JSON object")
+    return where, obj
+
+
+def _file(tmp_path: Path, text: str | bytes, name: str = "in.json") -> Path:
+    path = tmp_path / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_one_object_or_a_list_each_with_its_prefix(tmp_path: Path) -> None:
+    one = _file(tmp_path, '{"a": 1}', "one.json")
+    assert read_items(str(one), _echo, what="things") == [("", {"a": 1})]
+    many = _file(tmp_path, '[{"a": 1}, {"b": 2}]', "many.json")
+    assert read_items(str(many), _echo, what="things") == [("[0].", {"a": 1}),
+                                                            ("[1].", {"b": 2})]
+    with pytest.raises(ValidationError) as bad:
+        read_items(str(_file(tmp_path, '[{"a": 1}, 7]')), _echo, what="things")
+    assert bad.value.field == "[1]"
+
+
+def test_an_empty_list_names_what_was_expected(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError) as exc:
+        read_items(str(_file(tmp_path, "[]")), _echo, what="meetings")
+    assert (exc.value.field, exc.value.message) == ("meetings", "the file holds an empty list")
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    (b"\xff\xfe{}", "is not UTF-8 text"),
+    ('{"a": 1,,}', "is not valid JSON (line 1, column 9)"),
+    ("[" * 100_000 + "]" * 100_000, "is nested too deeply to be a meeting"),
+])
+def test_unreadable_files_are_bad_input_naming_the_file(tmp_path: Path, content: str | bytes,
+                                                        words: str) -> None:
+    path = _file(tmp_path, content, "secret-list.json")
+    with pytest.raises(BadInput) as exc:
+        read_items(str(path), _echo, what="meetings", record="a meeting")
+    assert exc.value.exit_code == 5
+    assert str(exc.value) == f"secret-list.json {words}."
+
+
+def test_missing_and_oversized_files(tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match=r"^Cannot read gone\.json \(No such file"):
+        read_json(tmp_path / "gone.json")
+    big = _file(tmp_path, '{"notes": "' + "x" * (2 * 1024 * 1024) + '"}', "big.json")
+    with pytest.raises(BadInput, match=r"^big\.json is larger than 1 MB\.$"):
+        read_json(big, max_bytes=1024 * 1024)
+    assert read_json(big)["notes"] == "x" * (2 * 1024 * 1024)  # under the 20 MB default
