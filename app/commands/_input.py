@@ -1,15 +1,19 @@
-"""Reading `--from FILE` for the `add` sub-commands: one JSON object or a list of them.
+"""Input the sub-commands share: `--from FILE` for the `add` commands (one JSON object or a list
+of them) and the period of a return (`export RETURN --from DATE --to DATE`).
 
 Every problem is bad input (exit 5) and names the file, never its content; a problem in one
 record names its field, prefixed with `[i].` when the file holds a list."""
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from app.cli import parse_date
 from app.domain.errors import BadInput, ValidationError
 
 T = TypeVar("T")
@@ -49,3 +53,14 @@ def read_items(path: str, parse: Callable[[Any, str], T], *, what: str,
         raise ValidationError(what, "the file holds an empty list")
     return [parse(obj, f"[{i}]." if isinstance(data, list) else "")
             for i, obj in enumerate(items)]
+
+
+def return_period(args: argparse.Namespace) -> tuple[date, date]:
+    """(start, end) of a return from `--from` / `--to`: by default the twelve months up to the
+    end (today when `--to` is not given), from the first of a month."""
+    end = parse_date(args.date_to, "to") if args.date_to else date.today()
+    if args.date_from:
+        start = parse_date(args.date_from, "from")
+    else:
+        start = (end.replace(day=1) - timedelta(days=335)).replace(day=1)
+    return start, end

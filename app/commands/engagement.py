@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import importlib
 from collections.abc import Callable
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from app.cli import Cli, UsageError, parse_date
+from app.commands._input import return_period
 
 # Returns that `caseward export RETURN` can write: RETURN -> "module:function", each taking
 # (cli, args) and returning an exit code. Other capabilities add their returns here.
@@ -83,11 +83,7 @@ def cmd_export(cli: Cli, args: argparse.Namespace) -> int:
 def export_engagement(cli: Cli, args: argparse.Namespace) -> int:
     from app.services.engagement import EngagementService
 
-    end = parse_date(args.date_to, "to") if args.date_to else date.today()
-    if args.date_from:
-        start = parse_date(args.date_from, "from")
-    else:  # the twelve months up to the end, from the first of a month
-        start = (end.replace(day=1) - timedelta(days=335)).replace(day=1)
+    start, end = return_period(args)
     result = EngagementService(cli.open_vault()).export_engagement_return(
         Path(args.out).expanduser(),
         start,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 from app.cli import Cli, parse_date
-from app.commands._input import read_items
+from app.commands._input import read_items, return_period
 from app.domain.errors import ValidationError
 
 REFERRAL_KEYS = frozenset({
@@ -253,11 +253,7 @@ def cmd_referral_show(cli: Cli, args: argparse.Namespace) -> int:
 def export_referrals(cli: Cli, args: argparse.Namespace) -> int:
     from app.services.referrals import ReferralService
 
-    end = parse_date(args.date_to, "to") if args.date_to else date.today()
-    if args.date_from:
-        start = parse_date(args.date_from, "from")
-    else:  # the twelve months up to the end, from the first of a month
-        start = (end.replace(day=1) - timedelta(days=335)).replace(day=1)
+    start, end = return_period(args)
     result = ReferralService(cli.open_vault()).export_return(
         Path(args.out).expanduser(), start, end,
         recipient=args.recipient, justification=args.justification,

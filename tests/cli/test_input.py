@@ -65,3 +65,20 @@ def test_missing_and_oversized_files(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match=r"^big\.json is larger than 1 MB\.$"):
         read_json(big, max_bytes=1024 * 1024)
     assert read_json(big)["notes"] == "x" * (2 * 1024 * 1024)  # under the 20 MB default
+
+
+def test_return_period_defaults_to_twelve_months_from_the_first_of_a_month() -> None:
+    import argparse
+    from datetime import date
+
+    from app.commands._input import return_period
+
+    def period(date_from: str | None, date_to: str | None) -> tuple[date, date]:
+        return return_period(argparse.Namespace(date_from=date_from, date_to=date_to))
+
+    assert period(None, "2026-02-15") == (date(2025, 3, 1), date(2026, 2, 15))
+    assert period(None, "2024-02-29") == (date(2023, 3, 1), date(2024, 2, 29))
+    assert period("2026-01-15", "2026-02-01") == (date(2026, 1, 15), date(2026, 2, 1))
+    with pytest.raises(ValidationError) as bad:
+        period("15/01/2026", None)
+    assert bad.value.field == "from"

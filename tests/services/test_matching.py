@@ -6,6 +6,7 @@ dates and identifiers; none is a real person.
 
 from __future__ import annotations
 
+import gc
 import random
 from collections.abc import Callable
 from dataclasses import replace
@@ -21,7 +22,10 @@ from app.services.matching import (
     PersonKey,
     blocking_keys,
     find_candidates,
+    prepare_person,
+    prepared_keys,
     score_pair,
+    score_prepared,
 )
 
 # Spelling families the tests plant; the matcher must see through them.
@@ -646,3 +650,56 @@ def test_giant_block_is_split_or_skipped_not_compared_whole() -> None:
     assert stats.comparisons < 1_000
     # Those sharing a date of birth still meet in their own (small) sub-block.
     assert len(found) == 3
+
+
+# --- the shortcuts of a scan change no result ----------------------------------------------------
+
+
+def test_prepared_api_agrees_with_the_person_api() -> None:
+    dups, nons = labelled_pairs(seed=3, per_kind=4)
+    for x, y, _kind in (*dups, *nons):
+        px, py = prepare_person(x), prepare_person(y)
+        assert prepared_keys(px) == blocking_keys(x)
+        assert score_prepared(px, py) == score_pair(x, y)
+        assert (px.ref, px.cro is None) == (x.ref, not x.cro)
+
+
+def test_threshold_never_drops_a_pair_at_or_above_it() -> None:
+    """Pairs that cannot reach the threshold are cut short; none that can is lost."""
+    dups, nons = labelled_pairs(seed=5, per_kind=6)
+    for x, y, kind in (*dups, *nons):
+        full = score_pair(x, y)
+        px, py = prepare_person(x), prepare_person(y)
+        # At exactly its own score a pair is kept, with the same reasons; just above, it is not.
+        assert score_prepared(px, py, full.score) == full, kind
+        above = round(full.score + 0.0001, 4)
+        if above <= 1.0:
+            assert score_prepared(px, py, above) is None, kind
+
+
+def test_find_candidates_at_a_threshold_is_the_full_list_cut_there() -> None:
+    people, _planted = synthetic_population(3_000, seed=17)
+    everything = find_candidates(people, 0.0)
+    assert any(m.score < 0.05 for m in everything)  # the cut below has work to do
+    for threshold in (0.05, 0.3, DEFAULT_THRESHOLD, 0.9):
+        assert find_candidates(people, threshold) == [
+            m for m in everything if m.score >= threshold]
+
+
+def test_scan_makes_no_cyclic_garbage_and_restores_the_collector() -> None:
+    """find_candidates pauses the cyclic collector because it makes nothing for it to collect."""
+    people, _planted = synthetic_population(2_000, seed=23)
+    find_candidates(people[:50])  # first use: caches and tables
+    assert gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        found = find_candidates(people)
+        assert found
+        assert gc.collect() == 0
+        # A scan run while the collector is off leaves it off.
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    find_candidates(people[:50])
+    assert gc.isenabled()

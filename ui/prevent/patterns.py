@@ -124,9 +124,7 @@ class BarChartView(QChartView):
         self.bar_set: QBarSet | None = None
         self.chart_.setAnimationOptions(QChart.AnimationOption.NoAnimation)
         self.chart_.legend().hide()
-        # A little room on the left: QtCharts places elided category labels a few pixels
-        # past the chart's edge, which cut the first letter off ("elmsford Green…").
-        self.chart_.setMargins(QMargins(6, 0, 4, 0))
+        self.chart_.setMargins(QMargins(0, 0, 0, 0))
         self.chart_.layout().setContentsMargins(0, 0, 0, 0)
         self.chart_.setBackgroundVisible(False)
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -154,6 +152,10 @@ class BarChartView(QChartView):
         for axis in chart.axes():
             chart.removeAxis(axis)
         horizontal = self.dimension in HORIZONTAL
+        # Horizontal charts get a little room on the left: QtCharts places elided category
+        # labels a few pixels past the chart's edge, which cut the first letter off
+        # ("elmsford Green…"). Vertical ones keep every pixel for the month initials.
+        chart.setMargins(QMargins(6, 0, 4, 0) if horizontal else QMargins(0, 0, 0, 0))
         bars = self.all_bars
         if horizontal:
             bars = list(reversed(top_bars(bars, rows_that_fit(self.height()))))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -69,8 +69,16 @@ def referral_table(model: ReferralTableModel) -> QTableView:
     table.verticalHeader().hide()
     table.verticalHeader().setDefaultSectionSize(28)
     header = table.horizontalHeader()
-    for col, width in enumerate((88, 140, 122, 200, 156, 125, 105, 84, 96)):
-        table.setColumnWidth(col, width)
+    # Widths from the fonts (headings are bold in the style sheet), not from the rows.
+    bold = QFont(header.font())
+    bold.setBold(True)
+    heads, cells = QFontMetrics(bold), table.fontMetrics()
+    samples = ("PR-000000", "Gateway assessment", "00/00/0000 00:00", "", "",
+               "Family or friends", "0 used, 0 left", "00/00/0000", "Decided late")
+    for col, sample in enumerate(samples):
+        title = str(model.headerData(col, Qt.Orientation.Horizontal) or "")
+        table.setColumnWidth(col, max(heads.horizontalAdvance(title) + 20,
+                                      cells.horizontalAdvance(sample) + 14))
     # Subject and concern share what is left, so a name is not cut to "IQBAL, …" at 1280 px.
     header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
     header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
