@@ -23,6 +23,8 @@ from tests.ui.conftest import OFFSCREEN_NOISE
 pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)
 
 LRI_FSI, PDI = "\u2068", "\u2069"
+# resources/style.qss: header sections have 8 px padding either side and a 1 px border.
+HEADER_PADDING = 17
 
 
 @pytest.fixture
@@ -121,9 +123,15 @@ def test_referral_table_columns_fit_their_headings_and_dates(analyst: Any, qtbot
     for col, title in enumerate(ReferralTableModel.COLUMNS):
         if col in (3, 4):  # subject and concern share the rest of the width
             continue
-        assert table.columnWidth(col) >= _bold_width(table.horizontalHeader(), title), title
+        assert table.columnWidth(col) >= _bold_width(table.horizontalHeader(), title) \
+            + HEADER_PADDING, title
     # "19/11/2026 15:58" was cut to "19/11/2026 15:…".
     assert table.columnWidth(2) > table.fontMetrics().horizontalAdvance("00/00/0000 00:00")
+    # At the queue's width in a 1280 px window the subject was squeezed to "IQBAL, …".
+    table.resize(1014, 300)
+    table.show()
+    qtbot.waitExposed(table)
+    assert table.columnWidth(3) >= table.fontMetrics().horizontalAdvance("RASHID, Shahid")
 
 
 def test_age_bands_are_drawn_on_two_lines_not_elided() -> None:
@@ -190,11 +198,18 @@ def test_admin_cannot_start_what_the_service_refuses_for_their_own_account(
     assert view.role_button.isEnabled() and view.remove_button.isEnabled()
 
 
-def test_audit_category_filter_shows_its_whole_text(unlocked: Any) -> None:
+def test_audit_category_filter_shows_its_whole_text(unlocked: Any, qtbot: Any) -> None:
+    from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
+
     view = unlocked.window.show_area("audit")
+    qtbot.waitExposed(view)
     combo = view.category_combo
-    text_width = combo.fontMetrics().horizontalAdvance("All categories")
-    assert combo.sizeHint().width() > text_width + 20  # room for the text and the arrow
+    option = QStyleOptionComboBox()
+    combo.initStyleOption(option)
+    field = combo.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                         QStyle.SubControl.SC_ComboBoxEditField, combo)
+    # The text drawn beside the arrow was "All categorie".
+    assert field.width() >= combo.fontMetrics().horizontalAdvance("All categories")
 
 
 def test_retention_with_nothing_due_says_so_instead_of_empty_cards(
@@ -209,7 +224,7 @@ def test_retention_with_nothing_due_says_so_instead_of_empty_cards(
     assert not panel.decide_card.isVisible() and not panel.body.isVisible()
     assert not panel.title.isVisible()  # no dummy "01/01/2000" date or blank cards either
     header = view.table.horizontalHeader()
-    assert header.minimumSectionSize() >= _bold_width(header, "Record")
+    assert header.minimumSectionSize() >= _bold_width(header, "Record") + HEADER_PADDING
 
 
 def test_retention_review_fits_a_narrow_panel(vault: Vault, runner: Any, fake_dialogs: Any,
@@ -244,4 +259,4 @@ def test_reconcile_headings_are_not_cut(qtbot: Any, vault: Vault, qapp: Any, run
         model, header = table.model(), table.horizontalHeader()
         for col in range(model.columnCount()):
             title = str(model.headerData(col, Qt.Orientation.Horizontal))
-            assert table.columnWidth(col) >= _bold_width(header, title), title
+            assert table.columnWidth(col) >= _bold_width(header, title) + HEADER_PADDING, title

@@ -12,6 +12,7 @@ from PySide6.QtCore import (
     QItemSelection,
     QModelIndex,
     QPersistentModelIndex,
+    QRect,
     Qt,
     QTimer,
 )
@@ -29,6 +30,8 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
+    QStyle,
+    QStyleOptionComboBox,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -154,6 +157,18 @@ class AuditTableModel(QAbstractTableModel):
         return None
 
 
+def _fit_combo(combo: QComboBox) -> None:
+    """Make the text field of ``combo`` as wide as its longest item, arrow and padding apart."""
+    option = QStyleOptionComboBox()
+    combo.initStyleOption(option)
+    option.rect = QRect(0, 0, 300, 30)
+    field = combo.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                         QStyle.SubControl.SC_ComboBoxEditField, combo)
+    longest = max(combo.fontMetrics().horizontalAdvance(combo.itemText(i))
+                  for i in range(combo.count()))
+    combo.setMinimumWidth(longest + option.rect.width() - field.width() + 6)
+
+
 class AuditView(QWidget):
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -250,10 +265,11 @@ class AuditView(QWidget):
         self.category_combo = QComboBox()
         self.category_combo.setAccessibleName("Category")
         self.category_combo.addItem("All categories", "")
-        # A fixed list: as wide as its longest entry ("All categories" was cut short).
-        self.category_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         for cat in AuditService.CATEGORIES:
             self.category_combo.addItem(cat.capitalize(), cat)
+        # A fixed list: as wide as its longest entry. Qt's own sizing leaves out the style
+        # sheet's padding, which cut "All categories" to "All categorie".
+        _fit_combo(self.category_combo)
         self.text = QLineEdit()
         self.text.setPlaceholderText("Search action, record, reason, recipient")
         self.text.setClearButtonEnabled(True)
