@@ -23,6 +23,7 @@ from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlalchemy.orm import Session
 
 from app import __version__
+from app.domain.caches import forget_record_data
 from app.domain.errors import (
     BadInput,
     IntegrityError,
@@ -141,6 +142,7 @@ class Vault:
             if engine is not None:
                 engine.dispose()
         self._read_engine = self._write_engine = None
+        forget_record_data()  # names and identifiers memoised by folding and matching
         for callback in list(self.on_lock):
             with contextlib.suppress(Exception):
                 callback()
