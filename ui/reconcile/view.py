@@ -124,9 +124,10 @@ class ReconcileView(QWidget):
         self.export_button = QPushButton("&Export corrections…")
         self.export_button.clicked.connect(self.export_corrections)
         top = QHBoxLayout()
-        top.addWidget(title)
         top.addStretch(1)
-        top.addWidget(QLabel("Saved:"))
+        saved_label = QLabel("Sa&ved:")
+        saved_label.setBuddy(self.runs)
+        top.addWidget(saved_label)
         top.addWidget(self.runs)
         top.addWidget(self.resume_button)
         top.addWidget(self.choose_button)
@@ -252,6 +253,7 @@ class ReconcileView(QWidget):
             _fit_headers(table)
 
         layout = QVBoxLayout(self)
+        layout.addWidget(title)  # its own row: beside the buttons it was cut short
         layout.addLayout(top)
         layout.addWidget(self.busy_row)
         layout.addWidget(self.summary)

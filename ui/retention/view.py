@@ -274,19 +274,21 @@ class RetentionView(QWidget):
         fm, bold = self.table.fontMetrics(), QFontMetrics(heading_font)
         samples = ("00/00/0000", "Overdue", "NM-000000", "Group 0", "", "Never")
         for column, sample in enumerate(samples):
-            width = max(bold.horizontalAdvance(RetentionQueueTableModel.COLUMNS[column]) + 30,
+            width = max(bold.horizontalAdvance(RetentionQueueTableModel.COLUMNS[column]) + 20,
                         fm.horizontalAdvance(sample) + 18)
             self.table.setColumnWidth(column, width)
         header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         # The stretched "Record" column may be squeezed, but never below its heading.
         header.setMinimumSectionSize(
-            bold.horizontalAdvance(RetentionQueueTableModel.COLUMNS[4]) + 30)
+            bold.horizontalAdvance(RetentionQueueTableModel.COLUMNS[4]) + 20)
         split.addWidget(self.table)
         self.panel = ReviewPanel()
         split.addWidget(self.panel)
         split.setStretchFactor(0, 5)
         split.setStretchFactor(1, 6)
-        split.setSizes([660, 670])
+        # A little more to the queue than before, so that its columns fit beside a review
+        # screen whose long values now wrap.
+        split.setSizes([700, 630])
         layout.addWidget(split, 1)
 
         self.panel.retain_button.clicked.connect(self.retain_current)

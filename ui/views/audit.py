@@ -274,7 +274,7 @@ class AuditView(QWidget):
         self.text.setPlaceholderText("Search action, record, reason, recipient")
         self.text.setClearButtonEnabled(True)
         self.text.setAccessibleName("Search")
-        self.text.setMinimumWidth(140)
+        self.text.setMinimumWidth(110)  # the filter row must fit the area at 1280 px
         self.clear_button = QPushButton("C&lear")
         self.clear_button.setToolTip("Clear every filter")
         self.clear_button.clicked.connect(self.clear_filters)
