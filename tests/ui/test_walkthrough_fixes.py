@@ -112,10 +112,9 @@ def test_workspace_header_isolates_a_right_to_left_name(analyst: Any, qtbot: Any
 
 # -- referral lists and charts -----------------------------------------------------------------
 def test_referral_table_columns_fit_their_headings_and_dates(analyst: Any, qtbot: Any) -> None:
+    from app.services.referrals import ReferralService
     from ui.prevent.models import ReferralTableModel
     from ui.prevent.queue import referral_table
-
-    from app.services.referrals import ReferralService
 
     lists = analyst.get(ReferralService).lists()
     table = referral_table(ReferralTableModel(lists, lambda f, o, n: []))
@@ -260,3 +259,23 @@ def test_reconcile_headings_are_not_cut(qtbot: Any, vault: Vault, qapp: Any, run
         for col in range(model.columnCount()):
             title = str(model.headerData(col, Qt.Orientation.Horizontal))
             assert table.columnWidth(col) >= _bold_width(header, title) + HEADER_PADDING, title
+
+
+def test_research_summary_says_up_front_when_the_role_may_not_export(
+    vault: Vault, qapp: Any, runner: Any, fake_dialogs: Any, settings: Any, qtbot: Any
+) -> None:
+    from ui.prevent.research import ResearchView
+
+    viewer = services_as(vault, Role.VIEWER, "vic", qapp=qapp, runner=runner,
+                         dialogs=fake_dialogs, settings=settings)
+    view = ResearchView(viewer)
+    qtbot.addWidget(view)
+    view.show()
+    assert not view.export_button.isEnabled()
+    note = view.no_export_note
+    assert note is not None and note.isVisible() and "may not export" in note.text()
+    analyst = services_as(vault, Role.ANALYST, "ana", qapp=qapp, runner=runner,
+                          dialogs=fake_dialogs, settings=settings)
+    allowed = ResearchView(analyst)
+    qtbot.addWidget(allowed)
+    assert allowed.no_export_note is None and allowed.export_button.isEnabled()

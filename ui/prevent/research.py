@@ -229,8 +229,15 @@ class ResearchView(QWidget):
         self.export_button.setProperty("primary", True)
         self.export_button.clicked.connect(self.export)
         self.export_button.setEnabled(services.can(Perm.EXPORT))
+        self.no_export_note: QLabel | None = None
         if not services.can(Perm.EXPORT):
-            self.export_button.setToolTip("Your role may not export.")
+            reason = (f"Your role, {services.role_label}, may not export: a coordinator or "
+                      "an intelligence officer exports the summary.")
+            self.export_button.setToolTip(reason)
+            # Said before the narrative is written, not only in a disabled button's tooltip.
+            self.no_export_note = QLabel(reason)
+            self.no_export_note.setObjectName("Hint")
+            bottom.insertWidget(1, self.no_export_note)
         bottom.addWidget(self.export_button)
         layout.addLayout(bottom)
 
