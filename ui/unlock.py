@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -268,10 +269,12 @@ class UnlockDialog(QDialog):
         self._busy = False
         self.busy.hide()
         heading, text = describe_open_error(exc)
+        wait = float(getattr(exc, "retry_after", 0.0) or 0.0)
+        if wait > 0:  # the countdown below says it, and the core's "Wait 2 s" would go stale
+            text = re.sub(r"\s*Wait \d+ s before the next try\.", "", text)
         self.error.setText(f"{heading}. {text}" if not text.startswith(heading) else text)
         self.error.show()
         self.passphrase.clear()
-        wait = float(getattr(exc, "retry_after", 0.0) or 0.0)
         if wait > 0:
             self._start_countdown(wait)
         self._update_buttons()

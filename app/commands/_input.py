@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -62,5 +62,6 @@ def return_period(args: argparse.Namespace) -> tuple[date, date]:
     if args.date_from:
         start = parse_date(args.date_from, "from")
     else:
-        start = (end.replace(day=1) - timedelta(days=335)).replace(day=1)
+        months = end.year * 12 + end.month - 1 - 11  # the eleventh month before the end's
+        start = date(months // 12, months % 12 + 1, 1)
     return start, end

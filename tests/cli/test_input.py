@@ -78,6 +78,13 @@ def test_return_period_defaults_to_twelve_months_from_the_first_of_a_month() -> 
 
     assert period(None, "2026-02-15") == (date(2025, 3, 1), date(2026, 2, 15))
     assert period(None, "2024-02-29") == (date(2023, 3, 1), date(2024, 2, 29))
+    assert period(None, "2026-01-31") == (date(2025, 2, 1), date(2026, 1, 31))
+    assert period(None, "2026-03-01") == (date(2025, 4, 1), date(2026, 3, 1))
+    assert period(None, "2026-12-31") == (date(2026, 1, 1), date(2026, 12, 31))
+    for month in range(1, 13):  # every month: twelve calendar months, the end's included
+        start, end = period(None, f"2026-{month:02d}-10")
+        assert start.day == 1
+        assert (end.year - start.year) * 12 + end.month - start.month == 11
     assert period("2026-01-15", "2026-02-01") == (date(2026, 1, 15), date(2026, 2, 1))
     with pytest.raises(ValidationError) as bad:
         period("15/01/2026", None)
