@@ -279,3 +279,20 @@ def test_research_summary_says_up_front_when_the_role_may_not_export(
     allowed = ResearchView(analyst)
     qtbot.addWidget(allowed)
     assert allowed.no_export_note is None and allowed.export_button.isEnabled()
+
+
+def test_unlock_backoff_is_said_once_by_the_countdown_not_twice(
+    make_app: Any, existing_vault: Any, qtbot: Any
+) -> None:
+    from tests.ui.conftest import unlock_with
+
+    ctl = make_app(vault_path=existing_vault)
+    ctl.start()
+    dialog = ctl.unlock_dialog
+    for _ in range(3):
+        qtbot.waitUntil(lambda: not dialog.waiting, timeout=10_000)
+        unlock_with(qtbot, ctl, "alice", "wrong wrong wrong")
+    assert dialog.countdown.isVisible() and "Try again in" in dialog.countdown.text()
+    # The error names the cause; the wait is the countdown's alone (it went stale at 0 s).
+    assert "failed attempt 3" in dialog.error.text()
+    assert "before the next try" not in dialog.error.text()
