@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from app.domain.errors import ValidationError
+from app.domain.text import clean_text as _clean_text
 
 __all__ = [
     "ACTION_REF_PREFIX",
@@ -46,26 +47,12 @@ ACTION_REF_PREFIX = "ACT-"
 CORRESPONDENCE_REF_PREFIX = "COR-"
 ISA_REF_PREFIX = "ISA-"
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
 
 def clean_text(value: Any, field_name: str, max_len: int, *, required: bool = False,
                multiline: bool = False) -> str:
-    """Trimmed text with control characters refused; '' when empty and not required."""
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationError(field_name, "must be text")
-    text = value.replace("\r\n", "\n").strip()
-    if not multiline and "\n" in text:
-        raise ValidationError(field_name, "must be one line")
-    if _CONTROL.search(text):
-        raise ValidationError(field_name, "contains control characters")
-    if len(text) > max_len:
-        raise ValidationError(field_name, f"must be at most {max_len} characters")
-    if required and not text:
-        raise ValidationError(field_name, "is required")
-    return text
+    """Trimmed text with control characters refused; '' when empty and not required (the
+    shared check, ``app.domain.text.clean_text``)."""
+    return _clean_text(value, field_name, max_len, required=required, multiline=multiline)
 
 
 def format_ref(prefix: str, number: int) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 from app.domain.errors import ValidationError
 from app.domain.pnc import parse_pnc
+from app.domain.text import text_problem, tidy_text
 
 __all__ = [
     "CONTRACT_KEYS",
@@ -278,6 +279,9 @@ MAX_YEARS_AHEAD = 100  # notification can run 30 years beyond a long licence
 MIN_AGE_AT_SENTENCE = 10  # age of criminal responsibility in England and Wales
 MAX_TEXT = {"surname": 100, "forenames": 150, "pnc": 40, "cro": 40, "establishment": 200,
             "nominal_manager": 200, "force": 200, "offence": 500, "notes": 20000}
+# Free text that keeps its line breaks (and right-to-left controls); every other text field of a
+# nominal (names, references, places) is one line.
+MULTILINE_FIELDS = frozenset({"offence", "notes"})
 
 MANDATORY_FIELDS: tuple[str, ...] = (
     "surname", "forenames", "dob", "status", "force", "nominal_manager"
@@ -356,6 +360,10 @@ def validate_nominal(n: Nominal, today: date, prefix: str = "") -> list[Problem]
         value = getattr(n, name)
         if isinstance(value, str) and len(value) > limit:
             add(name, f"is longer than {limit} characters")
+        if isinstance(value, str) and (
+            problem := text_problem(value, multiline=name in MULTILINE_FIELDS)
+        ):
+            add(name, problem)
     if n.mappa_category is not None and not 1 <= n.mappa_category <= 4:
         add("mappa_category", "must be 1, 2, 3 or 4")
     if n.mappa_level is not None and not 1 <= n.mappa_level <= 3:
@@ -371,18 +379,27 @@ def validate_nominal(n: Nominal, today: date, prefix: str = "") -> list[Problem]
         where = _path(prefix, f"aliases[{i}]")
         if not alias.surname.strip() and not alias.forenames.strip():
             out.append(Problem(f"{where}.surname", "an alias needs a surname or forenames"))
+        for part in ("surname", "forenames"):
+            if problem := text_problem(getattr(alias, part)):
+                out.append(Problem(f"{where}.{part}", problem))
         if alias.dob is not None:
             out.extend(_dob_problems(alias.dob, today, f"{where}.dob"))
     for i, ident in enumerate(n.identifiers):
         where = _path(prefix, f"identifiers[{i}]")
-        if not ident.value.strip():
+        if problem := text_problem(ident.value):
+            out.append(Problem(f"{where}.value", problem))
+        elif not ident.value.strip():
             out.append(Problem(f"{where}.value", "is empty"))
         elif ident.type is IdentifierType.PNC:
             out.extend(_pnc_problems(ident.value, f"{where}.value"))
     for i, address in enumerate(n.addresses):
         where = _path(prefix, f"addresses[{i}]")
-        if not address.text.strip():
+        if problem := text_problem(address.text, multiline=True):
+            out.append(Problem(f"{where}.text", problem))
+        elif not address.text.strip():
             out.append(Problem(f"{where}.text", "is empty"))
+        if problem := text_problem(address.postcode):
+            out.append(Problem(f"{where}.postcode", problem))
         if address.date_from and address.date_to and address.date_to < address.date_from:
             out.append(Problem(f"{where}.date_to", "is before the date the address starts"))
     if n.status is Status.CUSTODY and n.release_date and n.release_date < today:
@@ -504,8 +521,12 @@ def _text(raw: Mapping[str, Any], key: str, where: str, c: _Collector) -> str | 
     if not isinstance(value, str):
         c.error(where, "must be text")
         return None
-    value = value.strip()
-    return value or None
+    field_name = where.rsplit(".", 1)[-1]
+    problem = text_problem(value, multiline=field_name in MULTILINE_FIELDS)
+    if problem is not None:
+        c.error(where, problem)
+        return None
+    return tidy_text(value, multiline=field_name in MULTILINE_FIELDS) or None
 
 
 def _date(raw: Mapping[str, Any], key: str, where: str, c: _Collector) -> date | None:

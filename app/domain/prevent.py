@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from app.domain.errors import ValidationError
+from app.domain.text import clean_text
 
 __all__ = [
     "AGE_BANDS",
@@ -221,7 +222,7 @@ def parse_grading(
         h = Handling(str(handling).strip().upper())
     except ValueError:
         raise ValidationError("handling", "must be P or C") from None
-    return Grading(s, i, h, (conditions or "").strip())
+    return Grading(s, i, h, optional_text("conditions", conditions))
 
 
 def most_restrictive_handling(codes: Iterable[Handling | str]) -> Handling | None:
@@ -433,25 +434,21 @@ def parse_vaf_template(data: Mapping[str, Any]) -> VafTemplate:
 # --- inputs and their checks -------------------------------------------------------------
 
 
-def require_text(field_name: str, value: object, *, max_len: int = MAX_TEXT) -> str:
-    """Trimmed text that must not be empty (the message names the field, never the value)."""
-    text = value.strip() if isinstance(value, str) else ""
-    if not text:
-        raise ValidationError(field_name, "is required")
-    if len(text) > max_len:
-        raise ValidationError(field_name, f"must be at most {max_len} characters")
-    return text
+def require_text(field_name: str, value: object, *, max_len: int = MAX_TEXT,
+                 multiline: bool | None = None) -> str:
+    """Cleaned text that must not be empty (the message names the field, never the value).
+
+    ``multiline`` defaults to whether the limit is longer than a short field's: names, titles
+    and references (MAX_SHORT) are one line, free text keeps its line breaks."""
+    return clean_text(value, field_name, max_len, required=True,
+                      multiline=max_len > MAX_SHORT if multiline is None else multiline)
 
 
-def optional_text(field_name: str, value: object, *, max_len: int = MAX_TEXT) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ValidationError(field_name, "must be text")
-    text = value.strip()
-    if len(text) > max_len:
-        raise ValidationError(field_name, f"must be at most {max_len} characters")
-    return text
+def optional_text(field_name: str, value: object, *, max_len: int = MAX_TEXT,
+                  multiline: bool | None = None) -> str:
+    """Cleaned text, '' when absent; single-line or not as for ``require_text``."""
+    return clean_text(value, field_name, max_len,
+                      multiline=max_len > MAX_SHORT if multiline is None else multiline)
 
 
 @dataclass(frozen=True)

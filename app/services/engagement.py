@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.errors import NotFound, ValidationError
+from app.domain.text import clean_text
 from app.domain.roles import Perm
 from app.domain.rules import (
     CivilOrderTable,
@@ -75,6 +76,7 @@ __all__ = [
 ]
 
 MAX_NOTES = 20_000
+MAX_ONE_LINE = 500  # the longest field that is one line (an export's recipient)
 ORDER_STATUSES = ("active", "expired", "revoked", "replaced")
 NOTIFICATION_STATUSES = ("active", "ended", "suspended")
 # Event kinds, and whether giving that notification restarts the yearly clock (CTA 2008 s49:
@@ -343,12 +345,8 @@ def _live_nominal(session: Session, ref: str) -> Nominal:
 
 
 def _clean_text(value: str, field_name: str, limit: int = MAX_NOTES) -> str:
-    if not isinstance(value, str):
-        raise ValidationError(field_name, "must be text")
-    value = value.strip()
-    if len(value) > limit:
-        raise ValidationError(field_name, f"must be at most {limit} characters")
-    return value
+    """The shared text check: short fields (an officer, a reference) are one line."""
+    return clean_text(value, field_name, limit, multiline=limit > MAX_ONE_LINE)
 
 
 def _frequency_table(session: Session, vault: Vault) -> ContactFrequencyTable:

@@ -1174,7 +1174,7 @@ def export_referrals_return(
     from app.io.safe_write import atomic_export
     from app.io.xlsx import Column, SheetSpec, write_return
 
-    recipient = optional_text("recipient", recipient, max_len=500)
+    recipient = optional_text("recipient", recipient, max_len=500, multiline=False)
     justification = optional_text("justification", justification, max_len=2000)
     if not recipient:
         raise ValidationError("recipient", "say who will receive the return")

@@ -76,9 +76,26 @@ from ui.views.exports import (
     show_done,
     show_progress,
 )
-from ui.widgets import heading
+from ui.widgets import heading, message_label
 
 Today = Callable[[], date]
+
+READ_ONLY = "Your role may read meetings but not change them."
+NO_EXPORT = "Your role may not export or print a meeting pack."
+CHOOSE_FIRST = "Choose a meeting in the list (or save this one) first."
+
+
+def hold_width(*buttons: QPushButton) -> None:
+    """Never squeeze a button below its text: a narrow pane grows a scroll bar or gives way
+    elsewhere rather than clipping "Add nominal…" into "dd nominal."."""
+    for b in buttons:
+        b.setMinimumWidth(b.sizeHint().width())
+
+
+def explain(widget: QWidget, enabled: bool, why_not: str, tip: str = "") -> None:
+    """Enable ``widget``; when it is disabled its tool tip says why (else ``tip``)."""
+    widget.setEnabled(enabled)
+    widget.setToolTip(tip if enabled else why_not)
 
 
 def table_view(model: QSortFilterProxyModel | None, name: str) -> QTableView:
@@ -470,6 +487,7 @@ class MeetingEditor(QWidget):
 
         self.title = QLabel("New meeting")
         self.title.setObjectName("CardTitle")
+        self.title.setWordWrap(True)
         self.kind = code_combo([(t.code, t.label) for t in lists.meeting_types.values()],
                                name="Meeting type")
         self.when = datetime_edit(datetime.combine(today(), datetime.min.time()).replace(
@@ -480,11 +498,20 @@ class MeetingEditor(QWidget):
         self.location.setAccessibleName("Location")
         self.status = code_combo([(s.value, s.value.capitalize()) for s in MeetingStatus],
                                  name="Status")
+        for combo in (self.kind, self.status):
+            # The longest meeting type must not squeeze Attendees into a sliver.
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(14)
         self.attendees = QPlainTextEdit()
         self.attendees.setAccessibleName("Attendees")
         self.attendees.setTabChangesFocus(True)
         self.attendees.setPlaceholderText("One a line: Name; Agency; Role")
         self.attendees.setMinimumHeight(60)
+        self.attendees.setMinimumWidth(180)
+        # Why every button is greyed out for a role that may only read.
+        self.read_only_note = message_label("InfoBox", "" if writable else READ_ONLY)
+        self.read_only_note.setAccessibleName("Read-only note")
         self.problem = QLabel()
         self.problem.setObjectName("FieldError")
         self.problem.setWordWrap(True)
@@ -512,6 +539,7 @@ class MeetingEditor(QWidget):
         grid.addWidget(self.attendees, 1, 2, 4, 1)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(2, 1)
+        grid.setColumnMinimumWidth(2, 180)
 
         # Agenda and minutes.
         self.agenda_model = AgendaTableModel()
@@ -537,6 +565,8 @@ class MeetingEditor(QWidget):
                   self.remove_item_button):
             agenda_buttons.addWidget(b)
         agenda_buttons.addStretch(1)
+        hold_width(self.add_nominal_button, self.suggest_button, self.add_item_button,
+                   self.remove_item_button)
 
         self.item_label = QLabel("Choose an agenda item to minute it.")
         self.item_label.setWordWrap(True)
@@ -557,17 +587,18 @@ class MeetingEditor(QWidget):
         mlay.addWidget(self.minutes, 2)
         mlay.addWidget(self.decisions, 1)
         mlay.addWidget(self.save_minutes_button, 0, Qt.AlignmentFlag.AlignRight)
-        agenda_box = QWidget()
-        alay = QVBoxLayout(agenda_box)
-        alay.setContentsMargins(0, 0, 0, 0)
-        alay.addWidget(self.agenda, 1)
-        alay.addLayout(agenda_buttons)
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(agenda_box)
+        split.setChildrenCollapsible(False)
+        split.addWidget(self.agenda)
         split.addWidget(minutes_box)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setSizes([600, 260])
+        agenda_page = QWidget()
+        alay = QVBoxLayout(agenda_page)
+        alay.setContentsMargins(0, 0, 0, 0)
+        alay.addWidget(split, 1)
+        alay.addLayout(agenda_buttons)
 
         # Actions raised at this meeting.
         self.actions_model = ActionsTableModel()
@@ -584,9 +615,11 @@ class MeetingEditor(QWidget):
         aclay.addWidget(self.add_action_button, 0, Qt.AlignmentFlag.AlignLeft)
 
         self.tabs = QTabWidget()
-        self.tabs.addTab(split, "Agenda and minutes")
+        self.tabs.addTab(agenda_page, "Agenda and minutes")
         self.tabs.addTab(actions_box, "Actions raised")
 
+        hold_width(self.save_button, self.pack_button, self.print_button,
+                   self.save_minutes_button, self.add_action_button)
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
         top.addWidget(self.save_button)
@@ -595,22 +628,26 @@ class MeetingEditor(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 0, 0, 0)
         layout.addLayout(top)
+        layout.addWidget(self.read_only_note)
         layout.addLayout(grid)
         layout.addWidget(self.problem)
         layout.addWidget(self.tabs, 1)
-        for w in (self.save_button, self.add_nominal_button, self.suggest_button,
-                  self.add_item_button, self.remove_item_button, self.save_minutes_button,
-                  self.add_action_button):
-            w.setEnabled(writable)
         self.writable = writable
+        explain(self.save_button, writable, READ_ONLY)
+        for field in (self.chair, self.location):
+            field.setReadOnly(not writable)
+        for text in (self.attendees, self.minutes, self.decisions):
+            text.setReadOnly(not writable)
+        self.kind.setEnabled(writable)
+        self.when.setEnabled(writable)
         self.clear()
 
     # -- loading -------------------------------------------------------------------------
     def clear(self) -> None:
         """Ready for a new meeting."""
         self.detail = None
-        self.title.setText("New meeting")
-        self.kind.setEnabled(True)
+        self.title.setText("New meeting" if self.writable else "No meeting chosen")
+        self.kind.setEnabled(self.writable)
         self.chair.clear()
         self.location.clear()
         self.attendees.clear()
@@ -621,12 +658,19 @@ class MeetingEditor(QWidget):
         self.problem.hide()
 
     def _set_record_buttons(self, on: bool) -> None:
+        """Enable what applies to a saved meeting; a disabled button's tool tip says why."""
+        why = READ_ONLY if not self.writable else CHOOSE_FIRST
+        tips = {self.suggest_button: "Nominals with overdue contacts, ending orders, new "
+                                     "records or data-quality faults"}
         for w in (self.add_nominal_button, self.suggest_button, self.add_item_button,
-                  self.remove_item_button, self.save_minutes_button, self.add_action_button):
-            w.setEnabled(on and self.writable)
-        self.pack_button.setEnabled(on and self.services.can(Perm.EXPORT))
-        self.print_button.setEnabled(on and self.services.can(Perm.EXPORT))
-        self.status.setEnabled(on)
+                  self.add_action_button):
+            explain(w, on and self.writable, why, tips.get(w, ""))
+        can_export = self.services.can(Perm.EXPORT)
+        explain(self.pack_button, on and can_export, CHOOSE_FIRST if can_export else NO_EXPORT,
+                "Write the meeting pack PDF to removable media")
+        explain(self.print_button, on and can_export, CHOOSE_FIRST if can_export else NO_EXPORT,
+                "Print the meeting pack (no file is written)")
+        self.status.setEnabled(on and self.writable)
 
     def load(self, detail: MeetingDetail) -> None:
         self.detail = detail
@@ -696,8 +740,9 @@ class MeetingEditor(QWidget):
         enabled = item is not None and self.writable
         for w in (self.minutes, self.decisions):
             w.setEnabled(item is not None)
-        self.save_minutes_button.setEnabled(enabled)
-        self.remove_item_button.setEnabled(enabled)
+        why = READ_ONLY if not self.writable else "Choose an agenda item first."
+        explain(self.save_minutes_button, enabled, why)
+        explain(self.remove_item_button, enabled, why)
         if item is None:
             self.item_label.setText("Choose an agenda item to minute it.")
             self.minutes.clear()
@@ -838,7 +883,7 @@ class MeetingsArea(QWidget):
         self.upcoming = QCheckBox("&Upcoming only")
         self.upcoming.toggled.connect(self.refresh)
         self.new_button = QPushButton("&New meeting")
-        self.new_button.setEnabled(services.can(Perm.MEETING_WRITE))
+        explain(self.new_button, services.can(Perm.MEETING_WRITE), READ_ONLY)
         self.new_button.clicked.connect(self.new_meeting)
         self.editor = MeetingEditor(services, self.lists, self.today)
         self.editor.saved.connect(self._on_saved)
