@@ -692,9 +692,11 @@ def generate_demo(vault: Vault, nominals: int, seed: int, progress: Progress | N
         conn.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
         try:
             for name, step in STEPS:
+                ctx.report(name, 0, 0)  # a step starts (total 0): its name, a place to cancel
                 summary.steps[name] = step(ctx)
             if audit_rows:
                 summary.steps["audit"] = generate_audit_history(ctx, audit_rows)
+            ctx.report("finishing", 0, 0)
             _save_truth(ctx)
             repo.optimize_index(s)
             # Fresh statistics let the planner pick the right index for a filtered, sorted

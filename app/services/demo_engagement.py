@@ -50,6 +50,9 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str, int, int], None]
 BATCH = 20_000
+# A yearly re-notification missed longer ago than this was chased and recorded (late) by a
+# coordinator, as in real data; only misses this recent are still overdue in the demo.
+RECENT_MISS_DAYS = 90
 
 _OUTCOMES = (
     ("made", 86),
@@ -218,6 +221,7 @@ def generate_engagement(
             progress("engagement", done, total)
     flush(force=True)
     made += _notifications(session, rows, wanted, rng, today)
+    made += _ended_notifications(session, wanted, today)
     made += _orders(session, rows, wanted, rng, today, orders_table)
     made += _pathways(session, rows, wanted, rng, today, pathways)
     vault.audit(
@@ -272,9 +276,12 @@ def _notifications(
                 due = renotification_due(last)
                 if due > today or due > end:
                     break
-                if rng.random() < 0.02:  # a missed yearly re-notification: overdue now
-                    break
                 done = due - timedelta(days=rng.randint(0, 10))
+                if rng.random() < 0.02:  # a missed yearly re-notification
+                    if (today - due).days <= RECENT_MISS_DAYS:
+                        break  # overdue now, and recently: the coordinator has yet to chase it
+                    # An older miss was chased: the nominal re-notified late, after a reminder.
+                    done = due + timedelta(days=rng.randint(7, 45))
                 events.append(
                     {
                         "requirement_id": req_id,
@@ -337,6 +344,37 @@ def _notifications(
     for i in range(0, len(events), BATCH):
         session.execute(insert(NotificationEvent), events[i : i + BATCH])
     return made + len(reqs) + len(events)
+
+
+def _ended_notifications(session: Session, wanted: set[int], today: date) -> int:
+    """Requirements that ended a while ago on a record with none recorded: a coordinator closes
+    these (an ended requirement) rather than leave them on the Today view for years. Those
+    ending within RECENT_MISS_DAYS are left for the demo to show as just ended."""
+    req = NotificationRequirement
+    cutoff = today - timedelta(days=RECENT_MISS_DAYS)
+    found = session.execute(
+        select(Nominal.id, Nominal.release_date, Nominal.notification_end).where(
+            Nominal.notification_end.is_not(None),
+            Nominal.notification_end < cutoff,
+            ~select(req.id).where(req.nominal_id == Nominal.id).exists(),
+        ).order_by(Nominal.id)
+    ).all()
+    next_id = (session.scalar(select(func.max(req.id))) or 0) + 1
+    reqs: list[dict[str, Any]] = []
+    for nid, release, end in found:
+        if nid not in wanted or end is None:
+            continue
+        start = release if release is not None and release <= end else end
+        reqs.append({
+            "id": next_id + len(reqs), "nominal_id": nid, "start_date": start,
+            "sentence_months": None, "life": 0,
+            "period_years": max(1, round((end - start).days / 365.25)),
+            "rule_text": "Recorded when the notification period ended", "end_date": end,
+            "last_notified": None, "next_due": None, "status": "ended", "notes": "",
+        })
+    for i in range(0, len(reqs), BATCH):
+        session.execute(insert(req), reqs[i : i + BATCH])
+    return len(reqs)
 
 
 def _orders(

@@ -58,6 +58,10 @@ OUTCOME_WEIGHT = {"not_appropriate": 22, "no_further_action": 30, "signposted": 
                   "immediate_risk": 2}
 AREAS = ["Ashbrook", "Kelmsford", "Northvale", "Southmere", "Westcombe", "Eastholt",
          "Harrowdene", "Millbridge", "Oakhurst", "Riverton", "Stonecross", "Thornleigh"]
+# Parts of a town, to tell apart a town's second college, youth centre or gym.
+LOCALITIES = ["Northfield", "Brookside", "Kingsway", "Fairfield", "Hillside", "Meadowbank",
+              "Elmwood", "Castlegate", "Riverside", "Westgate", "Highfield", "Moorside",
+              "Church End", "Parkside", "Greenacres", "Station Road"]
 SCHOOL_KINDS = ["Academy", "High School", "Community School", "Primary School",
                 "Church of England School", "Free School"]
 SYSTEMS = ["PNC", "PND", "Local intelligence system", "Custody records",
@@ -85,37 +89,49 @@ def _pick(rng: random.Random, weights: Mapping[str, float]) -> str:
 
 
 def _institutions(rng: random.Random, count: int) -> list[dict[str, Any]]:
+    """``count`` institutions with distinct names, as a region's register would hold them: a
+    second college or youth centre in a town is named by its part of town ("Ashbrook College,
+    Northfield campus"), never by a number."""
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     saints = ["Aidan", "Bede", "Cuthbert", "Hilda", "Wilfrid", "Chad", "Oswald", "Ninian"]
     while len(out) < count:
         area = rng.choice(AREAS)
+        part = rng.choice(LOCALITIES)
         roll = rng.random()
+        # (name, the name told apart by part of town, kind); None: the town has only one.
+        local: str | None
         if roll < 0.55:
-            name = (f"St {rng.choice(saints)}'s {rng.choice(SCHOOL_KINDS)}, {area}"
-                    if rng.random() < 0.25 else
-                    f"{area} {rng.choice(['North', 'South', 'Park', 'Vale', 'Hill', 'Green'])} "
-                    f"{rng.choice(SCHOOL_KINDS)}")
-            kind = "school"
+            school = rng.choice(SCHOOL_KINDS)
+            name = (f"St {rng.choice(saints)}'s {school}, {area}" if rng.random() < 0.25
+                    else f"{area} {rng.choice(['North', 'South', 'Park', 'Vale', 'Hill', 'Green'])}"
+                         f" {school}")
+            local, kind = f"{part} {school}, {area}", "school"
         elif roll < 0.7:
-            name, kind = f"{area} {rng.choice(['College', 'Sixth Form College'])}", "college"
+            college = rng.choice(["College", "Sixth Form College"])
+            name, kind = f"{area} {college}", "college"
+            local = f"{name}, {part} campus"
         elif roll < 0.75:
             name, kind = f"University of {area}", "university"
+            local = f"{name}, {part} campus"
         elif roll < 0.85:
-            name = f"{area} {rng.choice(['Central', 'Road', 'Community'])} " \
-                   f"{rng.choice(['Mosque', 'Church', 'Gurdwara', 'Temple'])}"
-            kind = "place_of_worship"
+            faith = rng.choice(["Mosque", "Church", "Gurdwara", "Temple"])
+            name = f"{area} {rng.choice(['Central', 'Road', 'Community'])} {faith}"
+            local, kind = f"{part} {faith}, {area}", "place_of_worship"
         elif roll < 0.93:
-            name = f"{area} {rng.choice(['Boxing Club', 'Fitness Centre', 'Martial Arts Gym'])}"
-            kind = "gym"
+            gym = rng.choice(["Boxing Club", "Fitness Centre", "Martial Arts Gym"])
+            name, kind = f"{area} {gym}", "gym"
+            local = f"{part} {gym}, {area}"
         elif roll < 0.96:
-            name, kind = f"HMP {area}", "prison"
+            name, kind, local = f"HMP {area}", "prison", None
         else:
             name, kind = f"{area} Youth Centre", "youth_club"
+            local = f"{part} Youth Centre, {area}"
         key = fold(name)
         if key in seen:
-            name = f"{name} ({len(out) + 1})"
-            key = fold(name)
+            if local is None or fold(local) in seen:
+                continue  # the town has one already: draw another institution
+            name, key = local, fold(local)
         seen.add(key)
         out.append({"name": name, "name_key": key, "type": kind, "area": area})
     return out

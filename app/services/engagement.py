@@ -20,7 +20,6 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.errors import NotFound, ValidationError
-from app.domain.text import clean_text
 from app.domain.roles import Perm
 from app.domain.rules import (
     CivilOrderTable,
@@ -39,6 +38,7 @@ from app.domain.rules import (
     renotification_dates,
     renotification_due,
 )
+from app.domain.text import clean_text
 from app.security.audit import Category
 from app.services.base import Service, requires
 from app.services.reference import current_in

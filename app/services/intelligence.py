@@ -21,6 +21,7 @@ from app.domain.prevent import (
     validate_intel,
 )
 from app.domain.roles import Perm
+from app.domain.text import clean_text
 from app.security.audit import Category
 from app.services.base import Service, requires
 from app.store.models import (
@@ -156,8 +157,8 @@ class IntelligenceService(Service):
                 conditions: str, reason: str) -> IntelRecord:
         """Change an entry's grading (a source re-evaluated, conditions lifted); kept as a
         revision with the reason."""
-        if not (reason or "").strip():
-            raise ValidationError("reason", "say why the grading changes")
+        reason = clean_text(reason, "reason", 2000, required=True, multiline=True,
+                            required_message="say why the grading changes")
         g = parse_grading(source, intelligence, handling, conditions)
         with self.vault.write() as s:
             e = self._get(s, entry)

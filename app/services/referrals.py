@@ -777,9 +777,10 @@ class ReferralService(Service):
         from app.domain.prevent import require_text
 
         clean = require_text("text", text)
+        heading = optional_text("title", title, multiline=False) or "Note"
         with self.vault.write() as s:
             row = get_referral(s, referral)
-            note = ReferralNote(referral_id=row.id, title=optional_text("title", title) or "Note",
+            note = ReferralNote(referral_id=row.id, title=heading,
                                 text=clean, added_by=self.vault.actor.user, added_at=utcnow())
             s.add(note)
             s.flush()
@@ -789,7 +790,8 @@ class ReferralService(Service):
 
     @requires(Perm.REFERRAL_WRITE)
     def set_immediate_risk(self, referral: int | str, flag: bool, reason: str) -> None:
-        if not (reason or "").strip():
+        reason = optional_text("reason", reason, max_len=2000)
+        if not reason:
             raise ValidationError("reason", "say why the immediate-risk flag changes")
         with self.vault.write() as s:
             row = get_referral(s, referral)

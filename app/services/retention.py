@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.errors import NotFound, ValidationError
 from app.domain.nominal import format_ref, parse_ref
+from app.domain.prevent import Stage
 from app.domain.roles import Perm
 from app.domain.rules import (
     DueItem,
@@ -37,10 +38,11 @@ from app.domain.rules import (
     parse_mopi_retention,
     retention_next_review,
 )
+from app.domain.text import clean_text
 from app.security.audit import Category
 from app.services.base import Service, requires
 from app.services.reference import current_in, stored_current
-from app.services.referrals import parse_referral_ref
+from app.services.referrals import lists_for, parse_referral_ref
 from app.store.engine import raw_connection
 from app.store.models import (
     Action,
@@ -576,12 +578,8 @@ def _hooks() -> list[Callable[[Session, ErasureContext], Mapping[str, int]]]:
 
 
 def _clean_reason(reason: str) -> str:
-    value = (reason or "").strip()
-    if not value:
-        raise ValidationError("reason", "say why (it is recorded with the decision)")
-    if len(value) > MAX_REASON:
-        raise ValidationError("reason", f"must be at most {MAX_REASON} characters")
-    return value
+    return clean_text(reason, "reason", MAX_REASON, required=True, multiline=True,
+                      required_message="say why (it is recorded with the decision)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -790,11 +788,18 @@ class RetentionService(Service):
             ("Created", f"{d(n.created_at.date())} by {n.created_by or '—'}"),
         )
 
-    @staticmethod
-    def _referral_summary(s: Session, rid: int) -> tuple[str, tuple[tuple[str, str], ...]]:
+    def _referral_summary(self, s: Session, rid: int) -> tuple[str, tuple[tuple[str, str], ...]]:
         r = s.get(Referral, rid)
         assert r is not None
         p = s.get(Person, r.person_id)
+        # Codes are shown by their labels in the reference lists (as the referral screens do).
+        lists = lists_for(s, self.vault)
+
+        def stage(code: str) -> str:
+            try:
+                return Stage(code).label
+            except ValueError:
+                return code.capitalize()
 
         def d(value: date | None) -> str:
             return f"{value.day} {value:%b %Y}" if value else "—"
@@ -805,10 +810,10 @@ class RetentionService(Service):
             ("Subject", name),
             ("Subject's date of birth", d(p.dob if p else None)),
             ("Received", d(r.received_on)),
-            ("Concern", r.concern_type),
-            ("Source", r.source_sector),
-            ("Stage", r.stage.capitalize()),
-            ("Outcome", r.outcome or "—"),
+            ("Concern", lists.label("concern_types", r.concern_type)),
+            ("Source", lists.label("source_sectors", r.source_sector)),
+            ("Stage", stage(r.stage)),
+            ("Outcome", lists.label("outcomes", r.outcome) or "—"),
             ("Closed", d(r.closed_on)),
         )
 

@@ -265,3 +265,28 @@ def test_every_loaded_record_is_found(vault, nominals_only) -> None:  # type: ig
     # Planted copies are in the list and found by their own ref.
     for _original, copy, _kind in summary.planted_duplicates:
         assert [row.ref for row in service.search(copy)] == [copy]
+
+
+def test_overdue_notifications_are_recent_and_institutions_distinct(vault) -> None:  # type: ignore[no-untyped-def]
+    """Real coordinators chase a missed re-notification and close an ended requirement: the
+    demo's Today view shows only recent, few overdue notification items. The institutions
+    register names each institution once, told apart by part of town, never by a number."""
+    from sqlalchemy import select
+
+    from app.services.calendar import CalendarService
+    from app.store.models import Institution
+
+    today = date(2026, 11, 25)
+    generate_demo(vault, 1500, seed=7, today=today)
+    expiring = CalendarService(vault).today_summary(today=today, limit=200).expiring
+    overdue = [i for i in expiring.items
+               if i.date < today and i.kind in ("notification_due", "order_expiry")]
+    assert expiring.complete
+    assert len(overdue) <= 10, overdue
+    assert all((today - i.date).days <= 120 for i in overdue), overdue
+    with vault.read() as s:
+        names = list(s.scalars(select(Institution.name)))
+    assert len(names) > 20
+    assert len(set(names)) == len(names)
+    assert len({fold(n) for n in names}) == len(names)
+    assert not [n for n in names if "(" in n]

@@ -300,3 +300,20 @@ def test_erasing_a_referral_removes_its_own_records_and_keeps_intelligence(vault
         assert list(s.execute(text("PRAGMA foreign_key_check"))) == []
     assert AuditService(vault).verify().ok
     assert ref not in [r.ref for r in svc.due(today=TODAY)]
+
+
+def test_review_summary_shows_labels_not_codes(vault: Vault) -> None:
+    """The record panel names a referral's concern, source and stage as the referral screens
+    do (the reference lists' labels), never the stored codes."""
+    from app.services.referrals import ReferralService
+
+    ref = add_referral(vault, created=date(2015, 1, 3))
+    lists = ReferralService(vault).lists()
+    summary = dict(service(vault).review(ref, today=TODAY).summary)
+    assert summary["Concern"] == lists.label("concern_types", "extreme_right_wing")
+    assert summary["Source"] == lists.label("source_sectors", "education")
+    assert summary["Concern"] != "extreme_right_wing" and summary["Source"] != "education"
+    assert summary["Stage"] == "New"
+    assert summary["Outcome"] == "—"
+    for value in summary.values():
+        assert "_" not in value, value

@@ -13,16 +13,18 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QPointF,
     QRectF,
     QSize,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QLabel, QSizePolicy, QToolButton, QWidget
 
 from app.domain.errors import CasewardError
 from app.domain.rules import DUE_KINDS, DueItem
+from ui.calendar.flow import FlowLayout
 from ui.services import Services
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -91,9 +93,13 @@ QPushButton#Segment[position="last"] {
     border-top-right-radius: 5px; border-bottom-right-radius: 5px; }
 QPushButton#Segment:checked { background: #1f5f8b; color: #ffffff; border-color: #184c70; }
 QToolButton#LegendChip {
-    border: 1px solid #d5dbe1; border-radius: 10px; padding: 2px 8px; background: #ffffff; }
-QToolButton#LegendChip:!checked { color: #98a3ae; background: #eef1f4; }
-QToolButton#LegendChip:focus { border-color: #1f5f8b; }
+    border: 1px solid #b8c2cc; border-radius: 11px; padding: 2px 9px 2px 7px;
+    background: #ffffff; color: #1f2933; }
+QToolButton#LegendChip:checked { background: #ffffff; color: #1f2933; border-color: #8d99a6; }
+QToolButton#LegendChip:!checked {
+    background: transparent; color: #5b6775; border: 1px dashed #b8c2cc; }
+QToolButton#LegendChip:hover { background: #eef4f9; }
+QToolButton#LegendChip:focus { border: 1px solid #1f5f8b; }
 QLabel#CountBadge {
     border-radius: 9px; padding: 1px 9px; background: #e1e6eb; color: #2d3a47;
     font-weight: bold; }
@@ -209,20 +215,54 @@ class Loader(QObject):
                                 on_error=error, on_bug=bug)
 
 
+def chip_icon(colour: QColor, size: int = 12) -> QIcon:
+    """A legend chip's icon: the kind's colour filled with a tick when shown, an empty outline
+    of it when hidden (as a calendar list's check boxes in Outlook or Thunderbird)."""
+    icon = QIcon()
+    for state, on in ((QIcon.State.On, True), (QIcon.State.Off, False)):
+        pix = QPixmap(size, size)
+        pix.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pix)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        box = QRectF(1, 1, size - 2, size - 2)
+        if on:
+            p.setBrush(colour)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.drawRoundedRect(box, 2.5, 2.5)
+            pen = QPen(QColor("#ffffff"), 1.6)
+            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+            p.setPen(pen)
+            p.drawPolyline([QPointF(size * 0.26, size * 0.52), QPointF(size * 0.44, size * 0.70),
+                            QPointF(size * 0.76, size * 0.32)])
+        else:
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.setPen(QPen(colour, 1.4))
+            p.drawRoundedRect(box, 2.5, 2.5)
+        p.end()
+        for mode in (QIcon.Mode.Normal, QIcon.Mode.Active, QIcon.Mode.Selected):
+            icon.addPixmap(pix, mode, state)
+    return icon
+
+
 class KindLegend(QWidget):
-    """The legend: one checkable chip per kind (its colour and name); unchecking hides it."""
+    """The legend: one checkable chip per kind (its colour and name); unchecking hides it.
+
+    The chips flow onto a second row when the width runs out, so their names are never
+    elided; the tooltip gives the full name and whether the kind is shown."""
 
     changed = Signal()
 
     def __init__(self, kinds: Sequence[str] = DUE_KINDS, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("KindLegend")
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(4)
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+        self.flow = FlowLayout(self, h_spacing=6, v_spacing=6)
         label = QLabel("Show:")
         label.setObjectName("Hint")
-        row.addWidget(label)
+        label.setMinimumHeight(24)
+        self.flow.addWidget(label)
         self.buttons: dict[str, QToolButton] = {}
         for kind in kinds:
             button = QToolButton()
@@ -230,15 +270,30 @@ class KindLegend(QWidget):
             button.setCheckable(True)
             button.setChecked(True)
             button.setText(SHORT_LABELS[kind])
-            button.setIcon(swatch(KIND_COLOURS[kind]))
-            button.setIconSize(QSize(11, 11))
+            button.setIcon(chip_icon(KIND_COLOURS[kind]))
+            button.setIconSize(QSize(12, 12))
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-            button.setToolTip(f"{KIND_LABELS[kind]}: click to show or hide")
             button.setAccessibleName(f"Show {KIND_LABELS[kind]}")
-            button.toggled.connect(lambda _on: self.changed.emit())
+            button.toggled.connect(lambda _on, k=kind: self._toggled(k))
             self.buttons[kind] = button
-            row.addWidget(button)
-        row.addStretch(1)
+            self._tip(kind)
+            self.flow.addWidget(button)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt's spelling
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        return self.flow.heightForWidth(width)
+
+    def _tip(self, kind: str) -> None:
+        shown = self.buttons[kind].isChecked()
+        self.buttons[kind].setToolTip(
+            f"{KIND_LABELS[kind]}: {'shown' if shown else 'hidden'}. "
+            f"Click to {'hide' if shown else 'show'} them.")
+
+    def _toggled(self, kind: str) -> None:
+        self._tip(kind)
+        self.changed.emit()
 
     def kinds(self) -> list[str] | None:
         """The kinds shown (None: all of them)."""

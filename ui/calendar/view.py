@@ -214,9 +214,20 @@ class CalendarView(QWidget):
         self.lead.setToolTip("Items due within this many days are shaded amber")
         lead_label.setBuddy(self.lead)
         self.lead.valueChanged.connect(self._lead_changed)
+        # The filters sit at the right of the bar, or on a row of their own when the bar
+        # would not fit (at the window's minimum width): never squeezed over each other.
+        self.bar_filters = QWidget()
+        row = QHBoxLayout(self.bar_filters)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(6)
         for w in (self.manager, self.force, lead_label, self.lead):
-            bar.addWidget(w)
+            row.addWidget(w)
+        self.bar = bar
+        bar.addWidget(self.bar_filters)
         outer.addLayout(bar)
+        self.bar2 = QHBoxLayout()
+        self.bar2.setContentsMargins(0, 0, 0, 0)
+        outer.addLayout(self.bar2)
 
         self.legend = KindLegend()
         self.legend.changed.connect(self._filters_changed)
@@ -286,13 +297,37 @@ class CalendarView(QWidget):
         col.addLayout(buttons)
         self.day_panel = panel
         self.split.addWidget(panel)
-        self.split.setStretchFactor(0, 3)
-        self.split.setStretchFactor(1, 2)
-        self.split.setSizes([700, 430])
+        # The day list gets nearly half: its What column ("Contact due (every 28 days)") must
+        # read in full at 1280 px; the month grid stays legible down to about 52 px a day.
+        self.stack.setMinimumWidth(7 * 52)
+        panel.setMinimumWidth(300)
+        self.split.setStretchFactor(0, 1)
+        self.split.setStretchFactor(1, 1)
+        self.split.setSizes([540, 480])
         outer.addWidget(self.split, 1)
         self.status = QLabel()
         self.status.setObjectName("Hint")
         outer.addWidget(self.status)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's spelling
+        super().resizeEvent(event)
+        self._place_filters()
+
+    def _place_filters(self) -> None:
+        room = self.width() - 40  # the view's side margins (20 + 20)
+        own_row = self.bar2.indexOf(self.bar_filters) >= 0
+        needed = self.bar.sizeHint().width() + (
+            self.bar_filters.sizeHint().width() + self.bar.spacing() if own_row else 0)
+        wrap = needed > room
+        if wrap and not own_row:
+            self.bar.removeWidget(self.bar_filters)
+            self.bar2.addWidget(self.bar_filters)
+            self.bar2.addStretch(1)
+        elif not wrap and own_row:
+            self.bar2.removeWidget(self.bar_filters)
+            while self.bar2.count():
+                self.bar2.takeAt(0)
+            self.bar.addWidget(self.bar_filters)
 
     @staticmethod
     def _size_columns(view: QTableView) -> None:

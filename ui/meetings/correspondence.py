@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from PySide6.QtCore import QItemSelection, Qt
+from PySide6.QtCore import QEvent, QItemSelection, QObject, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -45,6 +45,10 @@ from ui.services import Services
 from ui.widgets import heading
 
 
+SUBJECT = 5  # the log's Subject column
+SUBJECT_MIN = 160
+
+
 class CorrespondenceView(QWidget):
     """The log (newest first) beside the form for a new entry."""
 
@@ -67,21 +71,32 @@ class CorrespondenceView(QWidget):
         lab.setBuddy(self.agency_filter)
         filters.addWidget(lab)
         filters.addWidget(self.agency_filter)
-        self.agency_filter.setMinimumWidth(260)
+        self.agency_filter.setMinimumWidth(200)
+        self.count.setWordWrap(True)  # wraps rather than widening the window at 960 px
+        self.count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         filters.addWidget(self.awaiting)
         filters.addStretch(1)
-        filters.addWidget(self.count)
+        filters.addWidget(self.count, 1)
 
         self.model = CorrespondenceTableModel(today=self.today)
         self.proxy = sorted_proxy(self.model)
         self.view = table_view(self.proxy, "Correspondence")
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)  # full text in the tool tip
         header = self.view.horizontalHeader()
+        header.setMinimumSectionSize(30)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in ((0, 92), (1, 82), (2, 36), (3, 122), (4, 122), (6, 84), (7, 92),
-                           (8, 176)):
-            header.resizeSection(col, width)
-        header.setMinimumSectionSize(36)
-        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        fm = self.view.fontMetrics()
+        pad = 12
+        # Fixed-format columns fit their longest value; names elide; Subject takes the rest.
+        for col, sample in ((0, "COR-000000"), (1, "00/00/0000"), (2, "Out"),
+                            (6, "ISA-000000"), (8, "Overdue (00/00/0000)")):
+            header.resizeSection(col, fm.horizontalAdvance(sample) + pad + (8 if col == 8 else 0))
+        for col, chars in ((3, 12), (4, 12), (7, 10)):  # Agency, Type, Nominals
+            header.resizeSection(col, fm.averageCharWidth() * chars + pad)
+        # Subject takes what the others leave, but never less than SUBJECT_MIN: a narrow
+        # window scrolls sideways rather than reducing the subject to "…".
+        self.view.viewport().installEventFilter(self)
+        self.view.setMinimumWidth(420)
         self.view.selectionModel().selectionChanged.connect(self._on_select)
 
         # The thread of the chosen item.
@@ -203,27 +218,35 @@ class CorrespondenceView(QWidget):
         hint.setObjectName("Hint")
         hint.setWordWrap(True)
         slay.addWidget(hint)
+        # Why the form is greyed out for a role that may only read.
+        self.read_only_note = QLabel("Your role may read correspondence but not log it.")
+        self.read_only_note.setObjectName("InfoBox")
+        self.read_only_note.setWordWrap(True)
+        self.read_only_note.setVisible(not services.can(Perm.MEETING_WRITE))
         slay.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignRight)
         slay.addStretch(1)
         self.writable = services.can(Perm.MEETING_WRITE)
         side.setEnabled(self.writable)
-        side.setMaximumWidth(400)
+        side.setMinimumWidth(270)
+        side.setMaximumWidth(340)  # the log, not the form, gets the room
         for combo in (self.agency, self.direction, self.kind, self.isa):
             # Long agreement titles must not widen the form past the log.
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(16)
+            combo.setMinimumContentsLength(12)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(log_split)
         split.addWidget(side)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        split.setSizes([1010, 350])
+        split.setChildrenCollapsible(False)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 0)
+        split.setSizes([1010, 280])
         left = QVBoxLayout(self)
         left.addWidget(heading("Correspondence", "Partner agencies, information-sharing "
                                "agreements and replies due"))
         left.addLayout(filters)
+        left.addWidget(self.read_only_note)
         left.addWidget(split, 1)
 
         self.load_choices()
@@ -231,6 +254,17 @@ class CorrespondenceView(QWidget):
         self.awaiting.toggled.connect(self.refresh)
         self.refresh()
         self._on_select()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and watched is self.view.viewport():
+            self.fit_subject()
+        return super().eventFilter(watched, event)
+
+    def fit_subject(self) -> None:
+        header = self.view.horizontalHeader()
+        others = sum(header.sectionSize(c) for c in range(header.count())
+                     if c != SUBJECT and not header.isSectionHidden(c))
+        header.resizeSection(SUBJECT, max(SUBJECT_MIN, self.view.viewport().width() - others))
 
     def load_choices(self) -> None:
         ok, agencies = guarded(self.services, self, None, self.log.agencies)

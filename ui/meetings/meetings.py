@@ -502,13 +502,13 @@ class MeetingEditor(QWidget):
             # The longest meeting type must not squeeze Attendees into a sliver.
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(14)
+            combo.setMinimumContentsLength(12)
         self.attendees = QPlainTextEdit()
         self.attendees.setAccessibleName("Attendees")
         self.attendees.setTabChangesFocus(True)
         self.attendees.setPlaceholderText("One a line: Name; Agency; Role")
         self.attendees.setMinimumHeight(60)
-        self.attendees.setMinimumWidth(180)
+        self.attendees.setMinimumWidth(150)
         # Why every button is greyed out for a role that may only read.
         self.read_only_note = message_label("InfoBox", "" if writable else READ_ONLY)
         self.read_only_note.setAccessibleName("Read-only note")
@@ -539,7 +539,7 @@ class MeetingEditor(QWidget):
         grid.addWidget(self.attendees, 1, 2, 4, 1)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(2, 1)
-        grid.setColumnMinimumWidth(2, 180)
+        grid.setColumnMinimumWidth(2, 150)
 
         # Agenda and minutes.
         self.agenda_model = AgendaTableModel()
@@ -561,8 +561,7 @@ class MeetingEditor(QWidget):
         self.remove_item_button = QPushButton("&Remove item")
         self.remove_item_button.clicked.connect(self.remove_item)
         agenda_buttons = QHBoxLayout()
-        for b in (self.add_nominal_button, self.suggest_button, self.add_item_button,
-                  self.remove_item_button):
+        for b in (self.add_nominal_button, self.suggest_button, self.add_item_button):
             agenda_buttons.addWidget(b)
         agenda_buttons.addStretch(1)
         hold_width(self.add_nominal_button, self.suggest_button, self.add_item_button,
@@ -586,7 +585,11 @@ class MeetingEditor(QWidget):
         mlay.addWidget(self.item_label)
         mlay.addWidget(self.minutes, 2)
         mlay.addWidget(self.decisions, 1)
-        mlay.addWidget(self.save_minutes_button, 0, Qt.AlignmentFlag.AlignRight)
+        item_buttons = QHBoxLayout()  # what acts on the chosen item sits with its minutes
+        item_buttons.addWidget(self.remove_item_button)
+        item_buttons.addStretch(1)
+        item_buttons.addWidget(self.save_minutes_button)
+        mlay.addLayout(item_buttons)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.setChildrenCollapsible(False)
         split.addWidget(self.agenda)
@@ -621,12 +624,13 @@ class MeetingEditor(QWidget):
         hold_width(self.save_button, self.pack_button, self.print_button,
                    self.save_minutes_button, self.add_action_button)
         top = QHBoxLayout()
-        top.addWidget(self.title, 1)
+        top.addStretch(1)
         top.addWidget(self.save_button)
         top.addWidget(self.pack_button)
         top.addWidget(self.print_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 0, 0, 0)
+        layout.addWidget(self.title)
         layout.addLayout(top)
         layout.addWidget(self.read_only_note)
         layout.addLayout(grid)
@@ -655,6 +659,7 @@ class MeetingEditor(QWidget):
         self.agenda_model.set_rows([])
         self.actions_model.set_rows([])
         self._set_record_buttons(False)
+        self._on_item()
         self.problem.hide()
 
     def _set_record_buttons(self, on: bool) -> None:
@@ -880,6 +885,9 @@ class MeetingsArea(QWidget):
                                        for t in self.lists.meeting_types.values()],
                                       placeholder="All meeting types", name="Meeting type filter")
         self.type_filter.currentIndexChanged.connect(self.refresh)
+        self.type_filter.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.type_filter.setMinimumContentsLength(10)
         self.upcoming = QCheckBox("&Upcoming only")
         self.upcoming.toggled.connect(self.refresh)
         self.new_button = QPushButton("&New meeting")
@@ -899,11 +907,12 @@ class MeetingsArea(QWidget):
         llay.addWidget(self.view, 1)
         llay.addWidget(self.new_button, 0, Qt.AlignmentFlag.AlignLeft)
         split = QSplitter(Qt.Orientation.Horizontal)
+        split.setChildrenCollapsible(False)
         split.addWidget(left)
         split.addWidget(self.editor)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
-        split.setSizes([420, 940])
+        split.setSizes([480, 600])  # the list keeps its four columns at 1280 px
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Meetings", "Nominal management meetings, agendas, minutes "
                                  "and packs"))

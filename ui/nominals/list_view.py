@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QTableView,
     QVBoxLayout,
@@ -27,6 +28,7 @@ from app.domain.errors import CasewardError
 from app.domain.nominal import NominalFilter, NominalRow, RiskLevel, SortKey, Status
 from app.domain.roles import Perm
 from app.services.nominals import NominalService
+from ui.calendar.flow import FlowLayout
 from ui.nominals.common import RECORD_ROLE, RISK_LABELS, STATUS_LABELS, run
 from ui.nominals.models import NominalTableModel
 from ui.services import Services
@@ -114,8 +116,13 @@ class NominalListView(QWidget):
         search_row.addWidget(self.count_label)
         layout.addLayout(search_row)
 
-        filters = QHBoxLayout()
-        filters.setSpacing(6)
+        # The filters flow onto a second row at narrow widths (each label stays with its box).
+        self.filter_row = QWidget()
+        self.filter_row.setObjectName("NominalFilters")
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.filter_row.setSizePolicy(policy)
+        filters = FlowLayout(self.filter_row, h_spacing=14, v_spacing=6)
         self.status = self._combo("Status", "S&tatus:", "Any status", filters)
         for status in Status:
             self.status.addItem(STATUS_LABELS[status], status.value)
@@ -130,8 +137,7 @@ class NominalListView(QWidget):
         self.clear_button.setProperty("flat", True)
         self.clear_button.clicked.connect(self.clear_filters)
         filters.addWidget(self.clear_button)
-        filters.addStretch(1)
-        layout.addLayout(filters)
+        layout.addWidget(self.filter_row)
 
         self.stack = QStackedWidget()
         self.table = nominal_table(self.model)
@@ -172,15 +178,21 @@ class NominalListView(QWidget):
         self.reload()
         self._fill_choices()
 
-    def _combo(self, name: str, label: str, any_text: str, row: QHBoxLayout) -> QComboBox:
+    def _combo(self, name: str, label: str, any_text: str, row: FlowLayout) -> QComboBox:
         combo = QComboBox()
         combo.setAccessibleName(name)
         combo.addItem(any_text, None)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         text = QLabel(label)
         text.setBuddy(combo)
-        row.addWidget(text)
-        row.addWidget(combo)
-        row.addSpacing(6)
+        pair = QWidget()
+        pair.setObjectName(f"{name} filter")
+        box = QHBoxLayout(pair)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(6)
+        box.addWidget(text)
+        box.addWidget(combo)
+        row.addWidget(pair)
         return combo
 
     def _fill_choices(self) -> None:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -26,6 +27,7 @@ from ui.nominals.common import RECORD_ROLE, run
 from ui.nominals.list_view import nominal_table
 from ui.nominals.models import NominalTableModel, RuleTableModel
 from ui.services import Services
+from ui.theme import icon
 from ui.widgets import heading
 
 
@@ -90,7 +92,30 @@ class QualityPanel(QWidget):
         col.addWidget(self.rule_text)
         self.record_table = nominal_table(self.records, "Records failing the check")
         self.rule_table.activated.connect(lambda _i: self.record_table.setFocus())
-        col.addWidget(self.record_table, 1)
+        # A check no record fails: say so, rather than show an empty table.
+        self.records_empty = QWidget()
+        self.records_empty.setObjectName("RecordsEmpty")
+        empty_col = QVBoxLayout(self.records_empty)
+        empty_col.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        empty_col.setSpacing(8)
+        pic = QLabel()
+        pic.setPixmap(icon("empty").pixmap(48, 48))
+        pic.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_title = QLabel("No record fails this check")
+        self.empty_title.setObjectName("EmptyTitle")
+        self.empty_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_title.setWordWrap(True)
+        self.empty_text = QLabel()
+        self.empty_text.setObjectName("EmptyText")
+        self.empty_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_text.setWordWrap(True)
+        empty_col.addWidget(pic)
+        empty_col.addWidget(self.empty_title)
+        empty_col.addWidget(self.empty_text)
+        self.record_stack = QStackedWidget()
+        self.record_stack.addWidget(self.record_table)
+        self.record_stack.addWidget(self.records_empty)
+        col.addWidget(self.record_stack, 1)
         split.addWidget(right)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 5)
@@ -158,6 +183,11 @@ class QualityPanel(QWidget):
         self.records.load(NominalFilter(), rule.count, first)
         if first:
             self.record_table.selectRow(0)
+        self.empty_text.setText(
+            f"Every live record passes “{rule.rule.title}”. Choose another check on the "
+            "left, or Refresh after records change.")
+        self.record_stack.setCurrentWidget(self.record_table if rule.count
+                                           else self.records_empty)
 
     def selected_record(self) -> NominalRow | None:
         indexes = self.record_table.selectionModel().selectedRows()

@@ -19,9 +19,10 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSettings,
     Qt,
+    QTimer,
     QUrl,
 )
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QStackedWidget,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -46,6 +48,7 @@ from app.services.exports import Disclosure, ExportService, proposed_name
 from ui.ops import OpContext, Operation, OpProgressSink
 from ui.services import Services
 from ui.tablemodel import RowTableModel
+from ui.widgets import EmptyState, FieldError, heading, with_error
 
 RECENT_KEY = "exports/recent_recipients"
 RECENT_MAX = 10
@@ -108,6 +111,10 @@ def run_buttons(
     cancel_button = box.addButton(QDialogButtonBox.StandardButton.Cancel)
     close_button = box.addButton(QDialogButtonBox.StandardButton.Close)
     close_button.hide()
+    # Enter runs the action, never whichever other button last had the focus (Browse…).
+    go.setDefault(True)
+    for b in (cancel_button, close_button):
+        b.setAutoDefault(False)
     go.clicked.connect(start)
     cancel_button.clicked.connect(cancel)
     close_button.clicked.connect(close)
@@ -115,10 +122,13 @@ def run_buttons(
 
 
 def show_done(go: QPushButton, cancel: QPushButton, close: QPushButton) -> None:
-    """Done: only Close is left to press."""
+    """Done: only Close is left to press, and it is the default button."""
     go.hide()
+    go.setDefault(False)
     cancel.hide()
     close.show()
+    close.setDefault(True)
+    close.setFocus()
 
 
 def show_progress(bar: QProgressBar, done: int, total: int) -> None:
@@ -192,7 +202,9 @@ class ExportDialog(QDialog):
         home = Path.home()
         self.folder.addItem(str(home), str(home))
         browse = QPushButton("&Browse…")
+        browse.setAutoDefault(False)  # Enter exports (or closes), it never opens the browser
         browse.clicked.connect(self._browse)
+        self.browse_button = browse
         folder_row = QHBoxLayout()
         folder_row.setContentsMargins(0, 0, 0, 0)
         folder_row.addWidget(self.folder, 1)
@@ -216,6 +228,13 @@ class ExportDialog(QDialog):
             "Why it is disclosed (lawful basis, purpose); kept in the audit log")
         self.justification.setFixedHeight(72)
         self.justification.setTabChangesFocus(True)
+        # Each required field says what is missing under itself, as it is typed.
+        self.recipient_error = FieldError()
+        self.justification_error = FieldError()
+        self.touched: set[str] = set()
+        self.submitted = False
+        self.recipient.editTextChanged.connect(lambda _t: self._touch("recipient"))
+        self.justification.textChanged.connect(lambda: self._touch("justification"))
         self.problem = QLabel()
         self.problem.setObjectName("FieldError")
         self.problem.setWordWrap(True)
@@ -226,8 +245,13 @@ class ExportDialog(QDialog):
         form.addRow("&Period", self.period_row)
         form.addRow("&Destination", folder_box)
         form.addRow("File &name", self.name)
-        form.addRow("&Recipient", self.recipient)
-        form.addRow("&Justification", self.justification)
+        recipient_label = QLabel("&Recipient")
+        recipient_label.setBuddy(self.recipient)
+        form.addRow(recipient_label, with_error(self.recipient, self.recipient_error))
+        justification_label = QLabel("&Justification")
+        justification_label.setBuddy(self.justification)
+        form.addRow(justification_label,
+                    with_error(self.justification, self.justification_error))
         marking = QLabel(f"Marked {self.exports.marking().text}; a .sha256 file is written "
                          "beside it and the disclosure is recorded in the audit log.")
         marking.setWordWrap(True)
@@ -240,9 +264,11 @@ class ExportDialog(QDialog):
         self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.outcome.hide()
         self.open_folder = QPushButton("Open &folder")
+        self.open_folder.setAutoDefault(False)
         self.open_folder.hide()
         self.open_folder.clicked.connect(self._open_folder)
         self.print_button = QPushButton("&Print…")
+        self.print_button.setAutoDefault(False)
         self.print_button.hide()
         self.print_button.clicked.connect(self._print)
 
@@ -297,18 +323,53 @@ class ExportDialog(QDialog):
     def _fail(self, text: str) -> None:
         self.problem.setText(text)
         self.problem.show()
+        self._fit()
+
+    def _fit(self) -> None:
+        """Grow to hold what was just shown (wrapped labels would otherwise overlap)."""
+        layout = self.layout()
+        if layout is None:
+            return
+        layout.activate()
+        width = self.width()
+        want = (layout.totalHeightForWidth(width) if layout.hasHeightForWidth()
+                else layout.totalSizeHint().height())
+        want = max(want, layout.totalMinimumSize().height())
+        if want > self.height():
+            self.resize(width, want)
+
+    def _touch(self, key: str) -> None:
+        self.touched.add(key)
+        self.check_fields()
+
+    def check_fields(self) -> str | None:
+        """Show under each required field what is missing (once it has been edited, or after
+        Export was pressed); the key of the first field at fault, or None."""
+        missing = {
+            "recipient": "Say who will receive it (the recipient is required)."
+            if not self.recipient.currentText().strip() else "",
+            "justification": "Say why it is being disclosed (the justification is required)."
+            if not self.justification.toPlainText().strip() else "",
+        }
+        fields = {"recipient": (self.recipient, self.recipient_error),
+                  "justification": (self.justification, self.justification_error)}
+        for key, (field, error) in fields.items():
+            shown = missing[key] if key in self.touched or self.submitted else ""
+            error.show_error(shown, field)
+        self._fit()
+        return next((k for k, v in missing.items() if v), None)
 
     # -- running ---------------------------------------------------------------------------------
     def start_export(self) -> None:
         self.problem.hide()
+        self.submitted = True
         recipient = self.recipient.currentText().strip()
         justification = self.justification.toPlainText().strip()
-        if not recipient:
-            self._fail("Say who will receive it (the recipient is required).")
+        fault = self.check_fields()
+        if fault == "recipient":
             self.recipient.setFocus()
             return
-        if not justification:
-            self._fail("Say why it is being disclosed (the justification is required).")
+        if fault == "justification":
             self.justification.setFocus()
             return
         name = self.name.text().strip()
@@ -352,8 +413,8 @@ class ExportDialog(QDialog):
             on_error=self._error, on_bug=self._bug, on_progress=self._progress)
 
     def _busy(self, busy: bool) -> None:
-        for w in (self.what, self.period_row, self.folder, self.name, self.recipient,
-                  self.justification, self.export_button):
+        for w in (self.what, self.period_row, self.folder, self.browse_button, self.name,
+                  self.recipient, self.justification, self.export_button):
             w.setEnabled(not busy)
         if busy:
             self.period_row.setEnabled(False)
@@ -378,6 +439,8 @@ class ExportDialog(QDialog):
         self.open_folder.show()
         self.print_button.setVisible(result.path.suffix.lower() == ".pdf")
         show_done(self.export_button, self.cancel_button, self.close_button)
+        self._fit()
+        QTimer.singleShot(0, self._fit)  # once the outcome's wrapped lines are laid out
 
     def _error(self, exc: CasewardError) -> None:
         self.op = None
@@ -535,24 +598,35 @@ class ReturnsView(QWidget):
         header.setStretchLastSection(True)
         for column, width in enumerate((130, 80, 150, 130, 160, 220, 200)):
             self.table.setColumnWidth(column, width)
-        title = QLabel("Returns and disclosures")
-        title.setObjectName("AreaTitle")
         self.new_button = QPushButton("&New export…")
+        self.new_button.setProperty("primary", True)
+        self.new_button.setToolTip("Write a return to removable media (Ctrl+N)")
         self.new_button.clicked.connect(self.new_export)
+        QShortcut(QKeySequence("Ctrl+N"), self, self.new_export,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         refresh = QPushButton("&Refresh")
         refresh.clicked.connect(self.refresh)
         top = QHBoxLayout()
-        top.addWidget(title)
-        top.addStretch(1)
-        top.addWidget(refresh)
-        top.addWidget(self.new_button)
+        top.addWidget(heading("Returns and disclosures", "Every export and print of "
+                              "records, as recorded in the audit log"), 1)
+        top.addWidget(refresh, 0, Qt.AlignmentFlag.AlignBottom)
+        top.addWidget(self.new_button, 0, Qt.AlignmentFlag.AlignBottom)
+        self.empty = EmptyState(
+            "folder", "Nothing has been disclosed yet",
+            "Returns, briefings and meeting packs written or printed from this vault are "
+            "listed here with their recipient, justification and checksum. Choose New "
+            "export… (Ctrl+N) to write a return.")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.empty)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.stack, 1)
         self.refresh()
 
     def refresh(self) -> None:
         self.model.set_rows(self.services.audit.disclosures())
+        self.stack.setCurrentWidget(self.table if self.model.rowCount() else self.empty)
 
     def new_export(self) -> ExportDialog:
         dialog = ExportDialog(self.services, self)

@@ -48,6 +48,16 @@ EMPTY_TEXT = {
     "overdue_referrals": "No referral reviews are overdue.",
 }
 
+# (row, column, row span, column span) of each card. Three small cards side by side need
+# about 420 px each for "Date, Ref, What" without cutting What ("Yearly re-notification due").
+WIDE_LAYOUT = {"overdue_contacts": (0, 0, 1, 3), "due_this_week": (0, 3, 1, 3),
+               "expiring": (1, 0, 1, 2), "overdue_actions": (1, 2, 1, 2),
+               "overdue_referrals": (1, 4, 1, 2)}
+NARROW_LAYOUT = {"overdue_contacts": (0, 0, 1, 1), "due_this_week": (0, 1, 1, 1),
+                 "expiring": (1, 0, 1, 1), "overdue_referrals": (1, 1, 1, 1),
+                 "overdue_actions": (2, 0, 1, 2)}
+WIDE_FROM = 1360  # the view's width from which the wide layout is used
+
 
 def uk_long_date(day: date) -> str:
     return f"{day.strftime('%A')} {day.day} {day.strftime('%B %Y')}"
@@ -260,30 +270,25 @@ class TodayView(QWidget):
         layout.addWidget(self.error)
 
         self.cards: dict[str, TodayCard] = {}
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(14)
-        grid.setVerticalSpacing(14)
+        self.grid = QGridLayout()
+        self.grid.setHorizontalSpacing(14)
+        self.grid.setVerticalSpacing(14)
         titles = {
             "overdue_contacts": ("Overdue contacts", ("Date", "Ref", "What")),
-            "due_this_week": ("Due in the next 7 days", ("Date", "Kind", "Ref", "What")),
+            # No Kind column: the colour swatch and the text of What say the kind already.
+            "due_this_week": ("Due in the next 7 days", ("Date", "Ref", "What")),
             "expiring": ("Orders & notifications", ("Date", "Ref", "What")),
             "overdue_actions": ("Overdue actions", ("Date", "Ref", "What")),
             "overdue_referrals": ("Overdue referral reviews", ("Date", "Ref", "What")),
         }
-        places = {"overdue_contacts": (0, 0, 1, 3), "due_this_week": (0, 3, 1, 3),
-                  "expiring": (1, 0, 1, 2), "overdue_actions": (1, 2, 1, 2),
-                  "overdue_referrals": (1, 4, 1, 2)}
         for key, (title, columns) in titles.items():
             card = TodayCard(key, title, columns)
             card.open_requested.connect(self._open_item)
             card.show_all_requested.connect(self.show_all)
             self.cards[key] = card
-            grid.addWidget(card, *places[key])
-        for col in range(6):
-            grid.setColumnStretch(col, 1)
-        grid.setRowStretch(0, 3)
-        grid.setRowStretch(1, 2)
-        layout.addLayout(grid, 1)
+        self.arrangement = ""
+        self._arrange(WIDE_LAYOUT if self.width() >= WIDE_FROM else NARROW_LAYOUT)
+        layout.addLayout(self.grid, 1)
 
         contacts = self.cards["overdue_contacts"]
         self.log_button = QPushButton("&Log contact…")
@@ -299,6 +304,29 @@ class TodayView(QWidget):
         self.status.setObjectName("Hint")
         layout.addWidget(self.status)
         self.reload()
+
+    def _arrange(self, places: dict[str, tuple[int, int, int, int]]) -> None:
+        """Place the cards: three across the bottom when there is room for their What column,
+        else two columns with the (usually short) overdue actions across the bottom."""
+        name = "wide" if places is WIDE_LAYOUT else "narrow"
+        if name == self.arrangement:
+            return
+        self.arrangement = name
+        for card in self.cards.values():
+            self.grid.removeWidget(card)
+        for key, place in places.items():
+            self.grid.addWidget(self.cards[key], *place)
+        columns = 1 + max(c + w - 1 for _r, c, _h, w in places.values())
+        rows = 1 + max(r + h - 1 for r, _c, h, _w in places.values())
+        for col in range(6):
+            self.grid.setColumnStretch(col, 1 if col < columns else 0)
+        stretches = (3, 2) if name == "wide" else (3, 2, 2)
+        for row in range(3):
+            self.grid.setRowStretch(row, stretches[row] if row < rows else 0)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's spelling
+        super().resizeEvent(event)
+        self._arrange(WIDE_LAYOUT if self.width() >= WIDE_FROM else NARROW_LAYOUT)
 
     @property
     def today(self) -> date:
