@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QToolButton, QWidget
 
 from app.domain.errors import CasewardError
 from app.domain.rules import DUE_KINDS, DueItem
-from ui.calendar.flow import FlowLayout
+from ui.flow import FlowLayout
 from ui.services import Services
 
 AnyIndex = QModelIndex | QPersistentModelIndex

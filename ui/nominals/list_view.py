@@ -28,7 +28,7 @@ from app.domain.errors import CasewardError
 from app.domain.nominal import NominalFilter, NominalRow, RiskLevel, SortKey, Status
 from app.domain.roles import Perm
 from app.services.nominals import NominalService
-from ui.calendar.flow import FlowLayout
+from ui.flow import FlowLayout
 from ui.nominals.common import RECORD_ROLE, RISK_LABELS, STATUS_LABELS, run
 from ui.nominals.models import NominalTableModel
 from ui.services import Services
