@@ -58,10 +58,10 @@ def test_export_headcount_from_the_dialog(qtbot: Any, services: Any, tmp_path: P
     assert not dialog.period_row.isEnabled()  # a headcount is a snapshot
 
     dialog.start_export()  # no recipient yet: refused, nothing written
-    assert "recipient" in dialog.problem.text()
+    assert "recipient" in dialog.recipient_error.text()
     dialog.recipient.setCurrentText("National CT hub")
     dialog.start_export()
-    assert "justification" in dialog.problem.text()
+    assert "justification" in dialog.justification_error.text()
     assert list(media.iterdir()) == []
 
     dialog.justification.setPlainText("Monthly headcount return")

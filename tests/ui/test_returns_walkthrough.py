@@ -10,7 +10,11 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
-from tests.ui.test_exports_ui import TODAY, carol, services  # noqa: F401  (fixtures)
+from tests.ui import test_exports_ui as exports_ui
+from tests.ui.test_exports_ui import TODAY
+
+carol = exports_ui.carol  # the fixtures: a coordinator's Services on a vault of 25 nominals
+services = exports_ui.services
 
 
 def below(upper: QWidget, lower: QWidget, within: QWidget) -> bool:

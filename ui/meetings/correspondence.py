@@ -44,7 +44,6 @@ from ui.prevent.common import code_combo, combo_code, date_edit, guarded, py_dat
 from ui.services import Services
 from ui.widgets import heading
 
-
 SUBJECT = 5  # the log's Subject column
 SUBJECT_MIN = 160
 

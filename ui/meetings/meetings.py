@@ -640,8 +640,8 @@ class MeetingEditor(QWidget):
         explain(self.save_button, writable, READ_ONLY)
         for field in (self.chair, self.location):
             field.setReadOnly(not writable)
-        for text in (self.attendees, self.minutes, self.decisions):
-            text.setReadOnly(not writable)
+        for box in (self.attendees, self.minutes, self.decisions):
+            box.setReadOnly(not writable)
         self.kind.setEnabled(writable)
         self.when.setEnabled(writable)
         self.clear()
