@@ -122,6 +122,10 @@ def make_engine(path: Path, data_key: bytes, *, immediate: bool = False) -> Engi
         poolclass=QueuePool,
         pool_size=4,
         max_overflow=4,
+        # Hand out the connection used last: its page cache holds the pages just read, where a
+        # FIFO pool would rotate through connections whose caches are cold (each page then read
+        # again and decrypted again).
+        pool_use_lifo=True,
         hide_parameters=True,  # never let record data reach an exception message or a log
     )
 
