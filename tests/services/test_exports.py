@@ -149,8 +149,11 @@ def test_headcount_streams_in_pages(people: dict[str, Vault], media: Path,
     done = ExportService(people["coordinator"]).export_return(
         "headcount", media / "h.xlsx", recipient="Hub", justification="Test")
     assert done.included == len(HOSTILE)
-    ws = openpyxl.load_workbook(media / "h.xlsx", read_only=True)["Headcount"]
-    refs = [r[0] for r in ws.iter_rows(min_row=3, values_only=True)]
+    book = openpyxl.load_workbook(media / "h.xlsx", read_only=True)
+    try:
+        refs = [r[0] for r in book["Headcount"].iter_rows(min_row=3, values_only=True)]
+    finally:
+        book.close()  # a read-only book holds its file open until closed
     assert refs == [f"NM-{i:06d}" for i in range(1, len(HOSTILE) + 1)]
 
 
