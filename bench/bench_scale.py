@@ -191,11 +191,13 @@ def m_demo(results: list[Result], steps: dict[str, Timing], nominals: int) -> No
     nom = steps.get("nominals")
     if nom is None:
         return
+    # These steps were timed when the cached vault was built, by the code of that day: the
+    # nominal step's verdict belongs to `demo-fresh` (this code, measured in this run).
     results.append(Result(
-        f"demo: nominal step, {nominals:,} nominals (CPU)", nom.cpu, "s", bare.cpu * scale,
-        ratio(nom.cpu, bare.cpu * scale), "< 60 s", nom.cpu < 60,
-        f"wall {nom.wall:.0f} s; baseline: bare executemany of as many nominal-sized rows "
-        f"(CPU {bare.cpu * scale:.1f} s, wall {bare.wall * scale:.1f} s); {load_note()}"))
+        f"demo: nominal step, {nominals:,} nominals, when the cached vault was built (CPU)",
+        nom.cpu, "s", bare.cpu * scale, ratio(nom.cpu, bare.cpu * scale), "", None,
+        f"wall {nom.wall:.0f} s; code of the build day; baseline: bare executemany of as many "
+        f"nominal-sized rows (CPU {bare.cpu * scale:.1f} s, wall {bare.wall * scale:.1f} s)"))
     for name in ("engagement", "prevent", "meetings", "total"):
         t = steps.get(name)
         if t is not None:
@@ -511,8 +513,6 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     if want("demo"):
         m_demo(results, steps, args.nominals)
-    if want("demo-fresh"):
-        m_demo_fresh(results, args.nominals, args.seed)
     vault = open_vault(args.nominals)
     qs: list[str] = []
     try:
@@ -531,6 +531,10 @@ def main(argv: list[str] | None = None) -> int:
             m_calendar(results, vault)
     finally:
         vault.lock()
+    # The fresh build runs after the vault's queries: a 100k bulk load leaves the process's
+    # heap in a state no working session has, and the query figures above would carry it.
+    if want("demo-fresh"):
+        m_demo_fresh(results, args.nominals, args.seed)
     if want("cli"):
         m_cli(results, args.nominals, qs[0] if qs else "smith", args.cli_runs)
     if want("gui"):
