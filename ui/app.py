@@ -34,6 +34,7 @@ from app.security.secrets import SecretStore
 from app.services.vault import Vault
 from ui import theme
 from ui.about import about_text
+from ui.clipboard import ClipboardGuard
 from ui.dialogs import Dialogs, QtDialogs
 from ui.idle import IdleWatcher
 from ui.main_window import MainWindow
@@ -276,6 +277,11 @@ class CasewardApp(QObject):
 
             install_areas = install_standard_areas
         install_areas(self.window)
+        # Text copied from any field or table is cleared off the clipboard after a delay.
+        self.clipboard = ClipboardGuard(self.prefs.clipboard_seconds() * 1000, parent=self)
+        self.clipboard.notice.connect(lambda text: self.window.statusBar().showMessage(text, 5000))
+        self.prefs.clipboard_seconds_changed.connect(
+            lambda seconds: self.clipboard.set_delay_ms(seconds * 1000))
         app.aboutToQuit.connect(self.shutdown)
 
     # -- start ---------------------------------------------------------------------------------
@@ -406,6 +412,7 @@ class CasewardApp(QObject):
         if self.vault is None:
             return
         self.idle.stop()
+        self.clipboard.clear_now()
         self.ops.cancel_all()
         self._close_other_windows()
         self.window.detach()
@@ -459,6 +466,7 @@ class CasewardApp(QObject):
     def shutdown(self) -> None:
         """Lock and close everything (idempotent)."""
         self.idle.stop()
+        self.clipboard.clear_now()
         self.ops.cancel_all()
         if self.window.isVisible():
             self.prefs.set_geometry("main", self.window.saveGeometry())

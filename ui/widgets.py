@@ -1,9 +1,10 @@
-"""Small shared widgets: marking banner, headings, field errors, passphrase entry, empty states."""
+"""Small shared widgets: marking banner, headings, field errors, passphrase entry, empty states,
+Ctrl+C on tables."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QProgressBar,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -291,3 +293,51 @@ def card(title: str) -> tuple[QFrame, QVBoxLayout]:
     label.setObjectName("CardTitle")
     layout.addWidget(label)
     return frame, layout
+
+
+def _cell_text(value: object) -> str:
+    # A tab or line break inside a cell would split it when pasted into a spreadsheet.
+    text = "" if value is None else str(value)
+    return " ".join(text.replace("\t", " ").splitlines())
+
+
+def selection_as_tsv(view: QTableView) -> str:
+    """The selected cells (else the current one) as tab-separated rows, in on-screen order;
+    hidden columns are left out, gaps in a ragged selection are empty cells."""
+    selection = view.selectionModel()
+    indexes = list(selection.selectedIndexes()) if selection is not None else []
+    if not indexes and view.currentIndex().isValid():
+        indexes = [view.currentIndex()]
+    header = view.horizontalHeader()
+    cells: dict[tuple[int, int], str] = {}
+    for index in indexes:
+        if view.isColumnHidden(index.column()):
+            continue
+        col = header.visualIndex(index.column())
+        cells[(index.row(), col)] = _cell_text(index.data(Qt.ItemDataRole.DisplayRole))
+    if not cells:
+        return ""
+    rows = sorted({r for r, _ in cells})
+    cols = sorted({c for _, c in cells})
+    return "\n".join("\t".join(cells.get((r, c), "") for c in cols) for r in rows)
+
+
+def install_copy(view: QTableView) -> QAction:
+    """Ctrl+C (and a right-click "Copy") on a table: the selected cells as tab-separated text.
+
+    The clipboard is cleared again after the configured delay (ui.clipboard)."""
+    action = QAction("&Copy", view)
+    action.setShortcut(QKeySequence.StandardKey.Copy)
+    action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    action.setToolTip("Copy the selected rows as tab-separated text")
+
+    def copy() -> None:
+        text = selection_as_tsv(view)
+        if text:
+            QGuiApplication.clipboard().setText(text)
+
+    action.triggered.connect(copy)
+    view.addAction(action)
+    if view.contextMenuPolicy() == Qt.ContextMenuPolicy.DefaultContextMenu:
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+    return action

@@ -32,7 +32,7 @@ from ui.flow import FlowLayout
 from ui.nominals.common import RECORD_ROLE, RISK_LABELS, STATUS_LABELS, run
 from ui.nominals.models import NominalTableModel
 from ui.services import Services
-from ui.widgets import EmptyState, heading
+from ui.widgets import EmptyState, heading, install_copy
 
 SEARCH_DELAY_MS = 150
 FIRST_PAGE = 200
@@ -58,6 +58,7 @@ def nominal_table(model: NominalTableModel, name: str = "Nominals") -> QTableVie
     for col, column in enumerate(model.COLUMNS):
         table.setColumnWidth(col, column.width)
     header.setStretchLastSection(True)
+    install_copy(table)
     return table
 
 

@@ -30,7 +30,7 @@ from ui.prevent.intake import ReferralIntakeForm
 from ui.prevent.models import RECORD_ROLE, ReferralTableModel
 from ui.prevent.workspace import ReferralWorkspace
 from ui.services import Services
-from ui.widgets import heading
+from ui.widgets import heading, install_copy
 
 FIRST_PAGE = 200
 # (code, label) of the stage filter; "triage" is the default: what awaits the gateway decision.
@@ -82,6 +82,7 @@ def referral_table(model: ReferralTableModel) -> QTableView:
     # Subject and concern share what is left, so a name is not cut to "IQBAL, …" at 1280 px.
     header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
     header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+    install_copy(table)
     return table
 
 

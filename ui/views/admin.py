@@ -1,4 +1,4 @@
-"""The Admin view: users and roles on this vault, and terminal settings (idle lock)."""
+"""The Admin view: users and roles on this vault, and terminal settings (idle lock, clipboard)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QIntValidator, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -31,7 +31,12 @@ from app.domain.roles import ROLE_LABELS, Role
 from app.services.users import UserInfo
 from app.services.vault import check_user_name
 from ui.ops import OpContext
-from ui.preferences import MAX_IDLE_MINUTES, MIN_IDLE_MINUTES
+from ui.preferences import (
+    MAX_CLIPBOARD_SECONDS,
+    MAX_IDLE_MINUTES,
+    MIN_CLIPBOARD_SECONDS,
+    MIN_IDLE_MINUTES,
+)
 from ui.services import Services
 from ui.tablemodel import RowTableModel
 from ui.theme import icon
@@ -331,33 +336,82 @@ class AdminView(QWidget):
 
     def _settings(self) -> QGroupBox:
         box = QGroupBox("This terminal")
-        row = QHBoxLayout(box)
-        row.setSpacing(10)
-        label = QLabel("&Lock after")
+        outer = QHBoxLayout(box)
+        outer.setSpacing(10)
+        form = QFormLayout()
+        form.setHorizontalSpacing(10)
+        form.setVerticalSpacing(6)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.idle_minutes = QSpinBox()
         self.idle_minutes.setRange(MIN_IDLE_MINUTES, MAX_IDLE_MINUTES)
         self.idle_minutes.setSuffix(" minutes without activity")
         self.idle_minutes.setAccessibleName("Idle lock minutes")
-        label.setBuddy(self.idle_minutes)
+        idle_label = QLabel("&Lock after")
+        idle_label.setBuddy(self.idle_minutes)
+        form.addRow(idle_label, self.idle_minutes)
+
+        self.clipboard_seconds = QLineEdit()
+        self.clipboard_seconds.setAccessibleName("Seconds before copied text is cleared")
+        self.clipboard_seconds.setValidator(QIntValidator(0, 999, self.clipboard_seconds))
+        self.clipboard_seconds.setMaxLength(3)
+        self.clipboard_seconds.setFixedWidth(self.clipboard_seconds.fontMetrics()
+                                             .horizontalAdvance("0000") + 20)
+        self.clipboard_seconds.textChanged.connect(self._check_clipboard_seconds)
+        self.clipboard_error = FieldError()
+        seconds_row = QHBoxLayout()
+        seconds_row.setContentsMargins(0, 0, 0, 0)
+        seconds_row.addWidget(self.clipboard_seconds)
+        seconds_row.addWidget(QLabel("seconds"))
+        seconds_row.addStretch(1)
+        seconds_box = QWidget()
+        seconds_box.setLayout(seconds_row)
+        seconds_label = QLabel("Clear copied te&xt after")
+        seconds_label.setBuddy(self.clipboard_seconds)
+        form.addRow(seconds_label, seconds_box)
+        form.addRow(self.clipboard_error)
+        outer.addLayout(form)
+
         self.save_settings_button = QPushButton("Sa&ve")
         self.save_settings_button.clicked.connect(self.save_settings)
-        hint = QLabel("Applies to everyone on this terminal. Ctrl+L locks at once.")
+        hint = QLabel("Applies to everyone on this terminal. Ctrl+L locks at once. Text copied "
+                      "from Caseward is also cleared when it locks or closes.")
         hint.setObjectName("Hint")
-        for w in (label, self.idle_minutes, self.save_settings_button):
-            row.addWidget(w)
-        row.addSpacing(12)
-        row.addWidget(hint, 1)
+        hint.setWordWrap(True)
+        outer.addWidget(self.save_settings_button, 0, Qt.AlignmentFlag.AlignTop)
+        outer.addSpacing(12)
+        outer.addWidget(hint, 1, Qt.AlignmentFlag.AlignTop)
         self.load_settings()
         return box
 
     # -- settings page: load() / save() --------------------------------------------------------
     def load_settings(self) -> None:
         self.idle_minutes.setValue(self.services.prefs.idle_minutes())
+        self.clipboard_seconds.setText(str(self.services.prefs.clipboard_seconds()))
+
+    def _clipboard_seconds_error(self) -> str:
+        text = self.clipboard_seconds.text().strip()
+        value = int(text) if text.isdigit() else None
+        if value is None or not MIN_CLIPBOARD_SECONDS <= value <= MAX_CLIPBOARD_SECONDS:
+            return (f"Enter a number of seconds from {MIN_CLIPBOARD_SECONDS} to "
+                    f"{MAX_CLIPBOARD_SECONDS}: copied text is always cleared.")
+        return ""
+
+    def _check_clipboard_seconds(self, *_: Any) -> bool:
+        error = self._clipboard_seconds_error()
+        self.clipboard_error.show_error(error, self.clipboard_seconds)
+        self.save_settings_button.setEnabled(not error)
+        return not error
 
     def save_settings(self) -> None:
+        if not self._check_clipboard_seconds():
+            self.clipboard_seconds.setFocus()
+            return
+        seconds = int(self.clipboard_seconds.text())
         self.services.prefs.set_idle_minutes(self.idle_minutes.value())
+        self.services.prefs.set_clipboard_seconds(seconds)
         self._say(f"Caseward now locks after {self.idle_minutes.value()} minutes without "
-                  "activity.")
+                  f"activity and clears copied text after {seconds} seconds.")
 
     # -- users ---------------------------------------------------------------------------------
     def reload(self, select: str | None = None) -> None:

@@ -42,7 +42,7 @@ from app.services.audit import AuditFilter, AuditRecord, AuditService, AuditVeri
 from ui.ops import OpContext, Operation
 from ui.services import Services
 from ui.theme import mono_font, repolish
-from ui.widgets import heading, message_label
+from ui.widgets import heading, install_copy, message_label
 
 PAGE_SIZE = 200
 ANY_DATE = QDate(2000, 1, 1)
@@ -229,6 +229,7 @@ class AuditView(QWidget):
             header.resizeSection(col, width)
         header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)  # Reason takes the rest
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        install_copy(self.table)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
