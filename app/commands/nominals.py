@@ -6,7 +6,6 @@ fast as `caseward --version`."""
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -67,23 +66,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _read_json(path: Path) -> Any:
-    from app.domain.errors import BadInput
+    # Imported here: `nominal search` must not load what only `nominal add` needs.
+    from app.commands._input import read_json
 
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise BadInput(f"{path.name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.")
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BadInput(f"Cannot read {path.name} ({exc.strerror}).") from None
-    except UnicodeDecodeError:
-        raise BadInput(f"{path.name} is not UTF-8 text.") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadInput(f"{path.name} is not valid JSON (line {exc.lineno}, column "
-                       f"{exc.colno}).") from None
-    except RecursionError:  # found by tests/reliability/test_fuzz_nominal_add.py
-        raise BadInput(f"{path.name} is nested too deeply to be a nominal record.") from None
+    return read_json(path, max_bytes=MAX_FILE_BYTES, record="a nominal record")
 
 
 def _problems_text(problems: Any) -> str:

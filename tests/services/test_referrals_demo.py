@@ -34,6 +34,10 @@ def test_generated_referrals_look_like_a_region(vault: Vault) -> None:
     assert [d.kind for d in first.decisions] == ["gateway", "outcome"]
     with analyst.read() as s:
         assert list(due_items(s, date(2025, 7, 1), date(2025, 12, 31)))
+        # Outstanding reviews are recent, as a region that chases its reviews would have them.
+        overdue = list(due_items(s, date(2015, 1, 1), date(2025, 6, 29)))
+    assert 0 < len(overdue) < 60  # 8% of the reviews due in the last 120 days
+    assert min(item.date for item in overdue) >= date(2025, 3, 2)  # at most 120 days late
 
 
 def test_same_seed_same_referrals(vault: Vault, tmp_path: Path, store: object) -> None:
