@@ -3,9 +3,10 @@ Ctrl+C on tables."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QAbstractItemModel, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -293,6 +294,24 @@ def card(title: str) -> tuple[QFrame, QVBoxLayout]:
     label.setObjectName("CardTitle")
     layout.addWidget(label)
     return frame, layout
+
+
+def record_table(model: QAbstractItemModel, name: str, *, row_height: int = 26) -> QTableView:
+    """A read-only table of records: whole-row single selection, no editing, alternating rows,
+    no row numbers, one line per row, Tab leaves the table. Callers size the columns."""
+    view = QTableView()
+    view.setModel(model)
+    view.setAccessibleName(name)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().setVisible(False)
+    view.verticalHeader().setDefaultSectionSize(row_height)
+    view.setWordWrap(False)
+    view.setTabKeyNavigation(False)
+    view.horizontalHeader().setHighlightSections(False)
+    return view
 
 
 def _cell_text(value: object) -> str:

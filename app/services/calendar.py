@@ -29,12 +29,10 @@ next due date) and binds its dates like any other query.
 from __future__ import annotations
 
 import bisect
-import gc
 import importlib
 import operator
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import chain, repeat
@@ -45,6 +43,7 @@ from sqlalchemy import Select, String, exists, func, select, text
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
+from app.domain.bulk import collector_paused
 from app.domain.errors import ValidationError
 from app.domain.nominal import REF_PREFIX, format_ref, parse_ref
 from app.domain.roles import Perm
@@ -623,23 +622,6 @@ def _refs_sort_as_ids(rows: Sequence[Row]) -> bool:
     return not rows or max(map(itemgetter(1), rows)) < _SIX_DIGITS
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a large result is built (as Mercurial's
-    ``util.nogc``): each ~700 new objects start a collection, and as the result grows the
-    full collections over every object in the process cost more than building it (measured:
-    2-3 full collections, 100-280 ms, in one 90-day query). Nothing built here is a cycle;
-    reference counting still frees everything."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def _beyond(items: list[DueItem], after: CalendarCursor | None) -> list[DueItem]:
     """The items (sorted) that follow the cursor: later keys, and copies of the cursor's own
     key beyond the ``seen`` already given."""
@@ -728,7 +710,7 @@ class CalendarService(Service):
         arms_of_kind = Counter(arm.kind for arm in arms)
         by_kind: dict[str, list[list[DueItem]]] = defaultdict(list)
         in_order: set[str] = set()
-        with _gc_paused():
+        with collector_paused():
             for arm in arms:
                 query = _ranged(arm, start, end, filters)
                 ordered = arms_of_kind[arm.kind] == 1 and arm.unique

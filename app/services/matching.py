@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -16,6 +14,7 @@ import jellyfish
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler
 
+from app.domain.bulk import collector_paused
 from app.domain.names import canonical_tokens, fold, name_tokens
 from app.domain.pnc import Pnc, parse_pnc
 
@@ -696,27 +695,6 @@ def _sub_blocks(key: str, members: list[int], prepared: list[PreparedPerson],
     return kept, skipped
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for a bulk pass that makes no reference cycles.
-
-    A scan builds about a million small objects that all live until it ends; the collector,
-    triggered by the allocations, traverses every one of them (and everything else alive in
-    the process) again and again: a third of the CPU of a 100,000-record scan, and nothing to
-    collect (a scan leaves no cyclic garbage: tests/services/test_matching.py checks). Memory
-    is still freed as usual by reference counting. The collector is process-wide, so another
-    thread's cycles simply wait for the end of the pass; a pass nested in another (or run
-    while the collector is off for another reason) leaves it as it found it."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def find_candidates(
     people: Iterable[PersonKey],
     threshold: float = DEFAULT_THRESHOLD,
@@ -730,7 +708,7 @@ def find_candidates(
     is compared whole, so the work grows with the number of records, not its square. Ties are
     ordered by the refs, so the same input always gives the same list.
     """
-    with _collector_paused():
+    with collector_paused():
         return _find_candidates(people, threshold, max_block,
                                 stats if stats is not None else CandidateStats())
 

@@ -619,6 +619,11 @@ def _target(session: Session, ref: str) -> _Target:
     return _Target("nominal", number, nominal.ref)
 
 
+def _count_where(table: Any, where: Any) -> Any:
+    """SELECT count(*) FROM table WHERE where (a record's linked rows, for the review)."""
+    return select(func.count()).select_from(table).where(where)
+
+
 class RetentionService(Service):
     """The retention review (admins): the queue, the review screen, decisions and erasure."""
 
@@ -827,9 +832,7 @@ class RetentionService(Service):
         return tuple(out)
 
     def _nominal_links(self, s: Session, nid: int) -> tuple[tuple[str, int], ...]:
-        def n(table: Any, where: Any) -> Any:
-            return select(func.count()).select_from(table).where(where)
-
+        n = _count_where
         return self._counts(s, [
             ("Aliases", n(NominalAlias, NominalAlias.nominal_id == nid)),
             ("Identifiers", n(NominalIdentifier, NominalIdentifier.nominal_id == nid)),
@@ -849,9 +852,7 @@ class RetentionService(Service):
         ])
 
     def _referral_links(self, s: Session, rid: int) -> tuple[tuple[str, int], ...]:
-        def n(table: Any, where: Any) -> Any:
-            return select(func.count()).select_from(table).where(where)
-
+        n = _count_where
         return self._counts(s, [
             ("Notes", n(ReferralNote, ReferralNote.referral_id == rid)),
             ("Gateway assessments", n(GatewayAssessment, GatewayAssessment.referral_id == rid)),

@@ -14,7 +14,6 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QComboBox,
     QHBoxLayout,
@@ -47,7 +46,7 @@ from ui.calendar.common import (
 )
 from ui.calendar.grids import MonthGrid, WeekGrid
 from ui.services import Services
-from ui.widgets import message_label
+from ui.widgets import message_label, record_table
 
 MODES = ("month", "week", "agenda")
 AGENDA_DAYS = 90
@@ -94,19 +93,8 @@ class AgendaTableModel(DueItemTableModel):
 
 
 def _table(model: DueItemTableModel, name: str) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setAccessibleName(name)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().setVisible(False)
-    view.verticalHeader().setDefaultSectionSize(26)
-    view.setWordWrap(False)
-    view.setTabKeyNavigation(False)
+    view = record_table(model, name)
     header = view.horizontalHeader()
-    header.setHighlightSections(False)
     header.setStretchLastSection(False)
     return view
 

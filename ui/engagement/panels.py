@@ -42,7 +42,7 @@ from app.services.engagement import (
 )
 from ui.calendar.common import DUE_SOON, OVERDUE, uk_date
 from ui.services import Services
-from ui.widgets import heading, message_label
+from ui.widgets import heading, message_label, record_table
 
 T = TypeVar("T")
 AnyIndex = Any
@@ -117,19 +117,8 @@ class RowsTableModel(QAbstractTableModel, Generic[T]):
 
 
 def _table(model: QAbstractTableModel, name: str, stretch: int = -1) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setAccessibleName(name)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().setVisible(False)
-    view.verticalHeader().setDefaultSectionSize(26)
-    view.setWordWrap(False)
-    view.setTabKeyNavigation(False)
+    view = record_table(model, name)
     header = view.horizontalHeader()
-    header.setHighlightSections(False)
     columns = model.columnCount()
     last = columns - 1 if stretch < 0 else stretch
     for col in range(columns):

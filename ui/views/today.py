@@ -13,7 +13,6 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFrame,
@@ -34,7 +33,7 @@ from app.services.calendar import CalendarPage, CalendarService, TodayList, Toda
 from ui.calendar.common import RECORD_ROLE, VIEW_QSS, DueItemTableModel, Loader
 from ui.services import Services
 from ui.theme import repolish
-from ui.widgets import heading, message_label
+from ui.widgets import heading, message_label, record_table
 
 PAGE = 200
 
@@ -64,20 +63,9 @@ def uk_long_date(day: date) -> str:
 
 
 def _table(model: DueItemTableModel, name: str) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setAccessibleName(name)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().setVisible(False)
-    view.verticalHeader().setDefaultSectionSize(24)
-    view.setWordWrap(False)
-    view.setTabKeyNavigation(False)
+    view = record_table(model, name, row_height=24)
     view.setShowGrid(False)
     header = view.horizontalHeader()
-    header.setHighlightSections(False)
     titles = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
     for col, title in enumerate(titles):
         header.setSectionResizeMode(
