@@ -218,8 +218,6 @@ def _arm_items(session: Session, arm: Arm, query: Select[Any]) -> Iterator[DueIt
 
 # "NM-%06d": the same text as ``format_ref`` (a test holds them equal), applied by ``map``.
 _REF_FORMAT = REF_PREFIX.replace("%", "%%") + "%06d"
-# The same applied to the id as text (as a database joins it into a string).
-_REF_TEXT_FORMAT = (REF_PREFIX.replace("{", "{{").replace("}", "}}") + "{:0>6}").format
 _new_object = object.__new__
 _SLOT_SETTERS = tuple(DueItem.__dict__[name].__set__ for name in ("date", "kind", "ref", "title"))
 
@@ -290,6 +288,18 @@ def _batch(arm: Arm, rows: Sequence[Row], days: _Days) -> list[DueItem]:
                        map(_REF_FORMAT.__mod__, columns[1]), titles)
 
 
+# Refs of a grouped day, made by the database and two string operations: the ids are joined
+# as ``id + _REF_OFFSET`` ("1000123,1000456": each a "1" and six digits while ids stay below
+# the offset), and ``_refs_of_offset_ids`` turns the string into "NM-000123,NM-000456" at
+# once, with no Python call per id (formatting 80,000 refs one by one costs ~12 ms).
+_REF_OFFSET = 1_000_000
+
+
+def _refs_of_offset_ids(joined: str) -> list[str]:
+    """"1000123,1000456" -> ["NM-000123", "NM-000456"] (every id below ``_REF_OFFSET``)."""
+    return (REF_PREFIX + joined[1:].replace(",1", "," + REF_PREFIX)).split(",")
+
+
 def _grouped_items(session: Session, arm: Arm, ranged: Select[Any], days: _Days) -> list[DueItem]:
     """A large arm's items in (date, ref) order, read as one row per day.
 
@@ -298,18 +308,22 @@ def _grouped_items(session: Session, arm: Arm, ranged: Select[Any], days: _Days)
     third of that. The arm must be unique per nominal and have at most one extra, a number."""
     sub = ranged.subquery()
     day, number = sub.c[0], sub.c[1]
-    columns = [day, func.count(), func.aggregate_strings(sql_cast(number, String), ",")]
+    columns = [day, func.count(), func.max(number),
+               func.aggregate_strings(sql_cast(number + _REF_OFFSET, String), ",")]
     if len(sub.c) > 2:
         columns.append(func.aggregate_strings(func.coalesce(sql_cast(sub.c[2], String), ""), ","))
     refs: list[str] = []
     extras: list[str] = []
     counts: list[int] = []
     dates: list[date] = []
-    for raw_day, count, numbers, extra in (
-        (*row, None) if len(row) == 3 else row
+    for raw_day, count, top, numbers, extra in (
+        (*row, None) if len(row) == 4 else row
         for row in _fetch(session, select(*columns).group_by(day).order_by(day))
     ):
-        day_refs = list(map(_REF_TEXT_FORMAT, numbers.split(",")))
+        if top < _REF_OFFSET:
+            day_refs = _refs_of_offset_ids(numbers)
+        else:  # ids of seven digits or more: one at a time
+            day_refs = [format_ref(int(n) - _REF_OFFSET) for n in numbers.split(",")]
         day_extras = extra.split(",") if extra is not None else [""] * count
         if len(day_refs) != count or len(day_extras) != count:
             raise RuntimeError("calendar: a grouped day did not split into its rows")

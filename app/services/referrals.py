@@ -452,13 +452,14 @@ def due_items(
     refs = options.get("refs")
     if refs:
         stmt = stmt.where(Referral.ref.in_(list(refs)))
-    for due_on, months, ref in session.execute(stmt):
-        yield DueItem(
-            date=due_on,
-            kind="referral_review",
-            ref=ref,
-            title=f"Prevent referral review ({months} months after closure)",
-        )
+    # Core rows on the session's connection (no ORM result machinery); a title per distinct
+    # number of months.
+    titles: dict[int, str] = {}
+    for due_on, months, ref in session.connection().execute(stmt):
+        title = titles.get(months)
+        if title is None:
+            title = titles[months] = f"Prevent referral review ({months} months after closure)"
+        yield DueItem(date=due_on, kind="referral_review", ref=ref, title=title)
 
 
 # Lets the calendar skip this source when referral reviews are not wanted.

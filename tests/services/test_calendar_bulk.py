@@ -196,3 +196,40 @@ def test_the_garbage_collector_is_left_as_it_was(coord: Vault) -> None:  # noqa:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_refs_joined_by_the_database_split_into_formatted_refs() -> None:
+    from app.services.calendar import _REF_OFFSET, _refs_of_offset_ids
+
+    numbers = [1, 9, 10, 123, 99_999, 100_000, 999_999]
+    joined = ",".join(str(n + _REF_OFFSET) for n in numbers)
+    assert _refs_of_offset_ids(joined) == [format_ref(n) for n in numbers]
+    assert _refs_of_offset_ids(str(5 + _REF_OFFSET)) == ["NM-000005"]
+
+
+def test_contacts_due_of_seven_digit_ids_keep_their_refs_and_order(
+    coord: Vault,  # noqa: F811
+) -> None:
+    """Ids past 999,999 make seven-digit refs ("NM-1000000"), which sort before "NM-999999"
+    as text: the grouped read must format them one by one and put the day in ref order."""
+    from sqlalchemy import text
+
+    first = add_nominal(coord)
+    with coord.write() as s:
+        columns = [row[1] for row in s.execute(text("PRAGMA table_info(nominal)"))]
+        values = ", ".join(
+            {"id": "999997", "ref": "'NM-999997'"}.get(c, c) for c in columns)
+        s.execute(text(f"INSERT INTO nominal ({', '.join(columns)}) "
+                       f"SELECT {values} FROM nominal WHERE ref = :ref"), {"ref": first})
+    refs = [add_nominal(coord) for _ in range(4)]
+    assert refs == ["NM-999998", "NM-999999", "NM-1000000", "NM-1000001"]
+    eng = EngagementService(coord)
+    for ref in [first, *refs]:
+        eng.log_contact(ref, datetime(2025, 3, 3, 10, 0), "phone", "DC Example", "made")
+    cal = CalendarService(coord)
+    start, end = date(2025, 1, 1), date(2025, 12, 31)
+    items = cal.items(start, end, kinds=["contact_due"])
+    assert items == reference_items(coord, start, end, CalendarFilters(frozenset({"contact_due"})))
+    due = [i.ref for i in items]
+    assert sorted(due) == due and set(due) == {first, *refs}
+    assert len({i.date for i in items}) == 1

@@ -1,5 +1,6 @@
 """The write engine's larger page cache (bulk writes under SQLCipher) and the read engine's
-default one; a write connection hands its pages back when it returns to the pool."""
+own (a 90-day calendar query's pages); a write connection hands its pages back when it returns
+to the pool."""
 
 from __future__ import annotations
 
@@ -8,10 +9,17 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from app.store.engine import PRAGMAS, WRITE_CACHE_KIB, make_engine, write_pragmas
+from app.store.engine import (
+    PRAGMAS,
+    READ_CACHE_KIB,
+    WRITE_CACHE_KIB,
+    make_engine,
+    raw_connection,
+    write_pragmas,
+)
 
 
-def test_write_engine_has_the_large_cache_and_read_engine_the_default(tmp_path: Path) -> None:
+def test_write_engine_has_the_large_cache_and_read_engine_its_own(tmp_path: Path) -> None:
     key = secrets.token_bytes(32)
     path = tmp_path / "cache.db"
     writer, reader = make_engine(path, key, immediate=True), make_engine(path, key)
@@ -26,8 +34,14 @@ def test_write_engine_has_the_large_cache_and_read_engine_the_default(tmp_path: 
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert str(conn.exec_driver_sql("PRAGMA cipher_memory_security").scalar()) == "1"
         with reader.connect() as conn:
-            size = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-            assert size is not None and size != -WRITE_CACHE_KIB and abs(size) < WRITE_CACHE_KIB
+            # larger than the library's default (8,000 KiB), smaller than a writer's
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -READ_CACHE_KIB
+            assert 8_000 < READ_CACHE_KIB < WRITE_CACHE_KIB
+        raw = raw_connection(path, key)
+        try:
+            assert raw.execute("PRAGMA cache_size").fetchone()[0] == -READ_CACHE_KIB
+        finally:
+            raw.close()
         assert set(PRAGMAS) < set(write_pragmas())
     finally:
         writer.dispose()
