@@ -3,6 +3,8 @@ Ctrl+C on tables."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from PySide6.QtCore import QAbstractItemModel, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -10,6 +12,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QProgressBar,
@@ -296,21 +299,52 @@ def card(title: str) -> tuple[QFrame, QVBoxLayout]:
     return frame, layout
 
 
-def record_table(model: QAbstractItemModel, name: str, *, row_height: int = 26) -> QTableView:
-    """A read-only table of records: whole-row single selection, no editing, alternating rows,
-    no row numbers, one line per row, Tab leaves the table. Callers size the columns."""
+def record_table(model: QAbstractItemModel, name: str, *, row_height: int | None = 26,
+                 widths: Sequence[int] | Mapping[int, int] = (), stretch: Sequence[int] = (),
+                 stretch_last: bool = False, multi: bool = False, alternating: bool = True,
+                 wrap: bool = False, sort_column: int | None = None,
+                 copy: bool = True) -> QTableView:
+    """A read-only table of records: whole-row selection, no editing, no row numbers, Tab leaves
+    the table (arrows move inside), Ctrl+C and a right-click Copy put the selection on the
+    clipboard (`install_copy`; cleared again by ui.clipboard). Enter and double-click emit
+    ``activated``: callers connect it to open the record.
+
+    - ``row_height``: every row that high, one line each (rows cannot be resized); None keeps
+      the style's height, for a caller that fits rows to wrapped text.
+    - ``widths``: column widths, from the first column (or {column: width}); ``stretch``:
+      columns that share the width left over; ``stretch_last``: the last column takes it.
+    - ``multi``: several rows may be selected (Shift/Ctrl), else one.
+    - ``alternating``: alternate row colours; ``wrap``: long text wraps instead of eliding.
+    - ``sort_column``: a header click sorts (the model's ``sort()``); the indicator starts on
+      that column, ascending (-1: no indicator).
+    """
     view = QTableView()
     view.setModel(model)
     view.setAccessibleName(name)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection if multi
+                          else QAbstractItemView.SelectionMode.SingleSelection)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().setVisible(False)
-    view.verticalHeader().setDefaultSectionSize(row_height)
-    view.setWordWrap(False)
+    view.setAlternatingRowColors(alternating)
+    view.setWordWrap(wrap)
     view.setTabKeyNavigation(False)
-    view.horizontalHeader().setHighlightSections(False)
+    rows = view.verticalHeader()
+    rows.setVisible(False)
+    if row_height is not None:
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(row_height)
+    header = view.horizontalHeader()
+    header.setHighlightSections(False)
+    for col, width in (widths.items() if isinstance(widths, Mapping) else enumerate(widths)):
+        view.setColumnWidth(col, width)
+    for col in stretch:
+        header.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
+    header.setStretchLastSection(stretch_last)
+    if sort_column is not None:
+        header.setSortIndicator(sort_column, Qt.SortOrder.AscendingOrder)
+        view.setSortingEnabled(True)
+    if copy:
+        install_copy(view)
     return view
 
 
@@ -341,11 +375,19 @@ def selection_as_tsv(view: QTableView) -> str:
     return "\n".join("\t".join(cells.get((r, c), "") for c in cols) for r in rows)
 
 
+_COPY_ACTION = "copySelection"
+
+
 def install_copy(view: QTableView) -> QAction:
     """Ctrl+C (and a right-click "Copy") on a table: the selected cells as tab-separated text.
 
-    The clipboard is cleared again after the configured delay (ui.clipboard)."""
+    The clipboard is cleared again after the configured delay (ui.clipboard). Installing it
+    twice returns the first action (two actions on one shortcut would make Ctrl+C ambiguous)."""
+    for existing in view.actions():
+        if existing.objectName() == _COPY_ACTION:
+            return existing
     action = QAction("&Copy", view)
+    action.setObjectName(_COPY_ACTION)
     action.setShortcut(QKeySequence.StandardKey.Copy)
     action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
     action.setToolTip("Copy the selected rows as tab-separated text")

@@ -31,10 +31,11 @@ WRITE_CACHE_KIB = 65_536
 # Every other connection's page cache, in KiB. The default 8,000 KiB is smaller than what one
 # 90-day calendar query reads at 100,000 nominals (the contact-plan index, the dated nominal
 # indexes, the referral rows): each call then reads and decrypts again the pages the last call
-# dropped (measured: 216 ms with the default, 189 ms with 16 MiB, 191 ms with 32 MiB). The
-# cache fills only with pages actually read, and a read connection is dropped when the vault
-# locks.
-READ_CACHE_KIB = 32_768
+# dropped (measured: 216 ms with the default, 189 ms with 16 MiB, 191 ms with 32 MiB, 188 ms
+# with 64 MiB). The cache fills only with pages actually read (the window's peak RSS grew by
+# ~50 MB with 32 MiB, whose pages bought nothing more), and a read connection is dropped when
+# the vault locks.
+READ_CACHE_KIB = 16_384
 # Every connection's pragmas after the key (cipher_memory_security is set before them); the
 # benchmark's plain-SQLite baseline uses this very list.
 PRAGMAS: tuple[str, ...] = (

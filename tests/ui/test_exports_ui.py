@@ -66,12 +66,12 @@ def test_export_headcount_from_the_dialog(qtbot: Any, services: Any, tmp_path: P
 
     dialog.justification.setPlainText("Monthly headcount return")
     dialog.start_export()
-    qtbot.waitUntil(lambda: dialog.result is not None or not dialog.problem.isHidden(),
+    qtbot.waitUntil(lambda: dialog.disclosure is not None or not dialog.problem.isHidden(),
                     timeout=60_000)
-    assert dialog.result is not None, dialog.problem.text()
+    assert dialog.disclosure is not None, dialog.problem.text()
     assert sorted(p.name for p in media.iterdir()) == [
         "headcount-2026-11-25.xlsx", "headcount-2026-11-25.xlsx.sha256"]
-    assert dialog.result.sha256 in dialog.outcome.text()
+    assert dialog.disclosure.sha256 in dialog.outcome.text()
     assert dialog.open_folder.isVisibleTo(dialog)
     assert recent_recipients(services.prefs.settings) == ["National CT hub"]
     dialog.grab().save(str(tmp_path / "export-dialog.png"))
@@ -84,14 +84,14 @@ def test_export_headcount_from_the_dialog(qtbot: Any, services: Any, tmp_path: P
     again.justification.setPlainText("Again")
     again.start_export()
     assert fake_dialogs.kinds()[-1] == "confirm"
-    assert again.op is None and again.result is None
+    assert again.op is None and again.disclosure is None
 
     view = ReturnsView(services)
     qtbot.addWidget(view)
     assert view.model.rowCount() == 1
     row = [view.model.index(0, c).data() for c in range(view.model.columnCount())]
     assert row[2] == "Exported headcount" and row[4] == "National CT hub"
-    assert row[6] == "headcount-2026-11-25.xlsx" and row[7] == dialog.result.sha256
+    assert row[6] == "headcount-2026-11-25.xlsx" and row[7] == dialog.disclosure.sha256
 
 
 def test_cancelled_export_leaves_nothing(qtbot: Any, services: Any, tmp_path: Path,

@@ -153,7 +153,7 @@ def _export(qtbot: Any, dialog: Any, folder: Path, name: str) -> Path:
     dialog.recipient.setCurrentText("Regional TTCG chair")
     dialog.justification.setPlainText("Chair's report for the meeting")
     dialog.start_export()
-    qtbot.waitUntil(lambda: dialog.result is not None or dialog.problem.isVisible(),
+    qtbot.waitUntil(lambda: dialog.disclosure is not None or dialog.problem.isVisible(),
                     timeout=60_000)
     assert not dialog.problem.isVisible(), dialog.problem.text()
     return folder / name
@@ -232,7 +232,7 @@ def test_reply_logged_from_the_thread(services: Any, qtbot: Any, vault: Vault) -
     assert view.model.index(0, reply_col).data() == "Overdue (09/03/2026)"
     assert not view.reply_button.isEnabled()
     assert view.select(asked.ref)
-    assert view.thread.topLevelItemCount() == 1
+    assert view.thread_tree.topLevelItemCount() == 1
     assert "no reply linked yet (reply overdue)" in view.thread_title.text()
 
     assert view.reply_button.isEnabled()
@@ -246,7 +246,7 @@ def test_reply_logged_from_the_thread(services: Any, qtbot: Any, vault: Vault) -
     assert made.reply_to_ref == asked.ref and view.banner_box.isHidden()
     assert view.count.text() == "2 item(s); 0 reply overdue"
     assert view.current() is not None and view.current().ref == made.ref  # type: ignore[union-attr]
-    top = view.thread.topLevelItem(0)
+    top = view.thread_tree.topLevelItem(0)
     assert top.text(0) == asked.ref and top.childCount() == 1
     assert top.child(0).text(0) == made.ref and top.text(5) == "Replied 10/03/2026"
     row = next(r for r in range(view.model.rowCount())
@@ -267,7 +267,7 @@ def test_reply_logged_from_the_thread(services: Any, qtbot: Any, vault: Vault) -
                                           "Request for licence conditions"]
     linked = view.link_selected()
     assert linked is not None and linked.reply_refs == (made.ref, later.ref)
-    assert view.thread.topLevelItem(0).childCount() == 2
+    assert view.thread_tree.topLevelItem(0).childCount() == 2
 
 
 def test_isa_register_add_edit_retire_delete(services: Any, qtbot: Any, vault: Vault) -> None:

@@ -96,9 +96,9 @@ def test_after_an_export_nothing_overlaps_and_close_is_the_default(qtbot: Any,
     dialog.justification.setPlainText("Monthly headcount return")
     dialog.browse_button.setFocus()  # where the focus was when Browse… became the default
     dialog.export_button.click()
-    qtbot.waitUntil(lambda: dialog.result is not None or not dialog.problem.isHidden(),
+    qtbot.waitUntil(lambda: dialog.disclosure is not None or not dialog.problem.isHidden(),
                     timeout=60_000)
-    assert dialog.result is not None, dialog.problem.text()
+    assert dialog.disclosure is not None, dialog.problem.text()
     qtbot.waitUntil(lambda: dialog.close_button.isVisible())
     qtbot.wait(20)
     assert dialog.close_button.isDefault() and not dialog.browse_button.isDefault()

@@ -19,8 +19,15 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QLabel, QSizePolicy, QToolButton, QWidget
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QLabel,
+    QSizePolicy,
+    QTableView,
+    QToolButton,
+    QWidget,
+)
 
 from app.domain.errors import CasewardError
 from app.domain.rules import DUE_KINDS, DueItem
@@ -393,3 +400,121 @@ class DueItemTableModel(QAbstractTableModel):
             label = KIND_LABELS.get(item.kind, item.kind)
             return f"{label} · {long_date(item.date)} · {item.title}"
         return None
+
+
+# --- column widths of the tables of dated items ---------------------------------------------------
+CELL_PAD = 9  # a cell's text margins (3 px a side) and the grid line
+HEADER_PAD = 20  # QHeaderView::section's padding (8 px a side, resources/style.qss) and border
+ICON_ROOM = 22  # the kind's swatch (12 px) and its spacing, in Kind (or What without Kind)
+SHORTEST_REF = "NM-000000"  # Ref is never narrower than a nominal's reference
+MEASURE_ROWS = 1000  # refs and titles measured: the first rows only, whatever the total
+
+
+class DueColumns(QObject):
+    """Column widths for a table of a ``DueItemTableModel`` that give What the room.
+
+    Date, Kind and Status are as wide as their longest possible text (font metrics of the
+    date format and of the labels, never a scan of the rows); Ref is as wide as the longest
+    reference among the first rows (at least a nominal's); What takes the rest. With ``wrap``,
+    when What would cut a quarter or more of the titles shown (one long title among short ones
+    is not enough), every row becomes two lines high and titles wrap: one row height for all
+    rows (no resizeRowsToContents), so 100,000 rows cost what ten do. The full text stays in
+    the tooltip."""
+
+    def __init__(self, view: QTableView, model: DueItemTableModel, *, wrap: bool = False) -> None:
+        super().__init__(view)
+        self.view = view
+        self.model = model
+        self.wrap = wrap
+        self.columns = [str(model.headerData(c, Qt.Orientation.Horizontal))
+                        for c in range(model.columnCount())]
+        self.what = self.columns.index("What") if "What" in self.columns else -1
+        self.ref = self.columns.index("Ref") if "Ref" in self.columns else -1
+        self.one_line = view.verticalHeader().defaultSectionSize()
+        self.lines = 1
+        self._measured = 0
+        self._title_widths: list[int] = []
+        self._ref_width = 0
+        header = view.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(24)
+        for col, width in self.fixed_widths().items():
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(col, width)
+        if self.what >= 0:
+            header.setSectionResizeMode(self.what, QHeaderView.ResizeMode.Stretch)
+            header.sectionResized.connect(self._section_resized)
+        model.modelReset.connect(self._reset)
+        model.rowsInserted.connect(lambda *_: self._measure())
+        self._measure()
+
+    def _title_fm(self) -> QFontMetrics:
+        bold = QFont(self.view.horizontalHeader().font())
+        bold.setBold(True)
+        return QFontMetrics(bold)
+
+    def fixed_widths(self) -> dict[int, int]:
+        """The width of each column but What: its widest possible text, or its title."""
+        fm = self.view.fontMetrics()
+        samples = {
+            "Date": [uk_date(date(2000, 12, 28))],
+            "Kind": list(KIND_LABELS.values()),
+            "Ref": [SHORTEST_REF],
+            "Status": [t for t in STATUS_TEXT.values() if t],
+        }
+        widths: dict[int, int] = {}
+        for col, title in enumerate(self.columns):
+            if col == self.what:
+                continue
+            text = max((fm.horizontalAdvance(s) for s in samples.get(title, [])), default=0)
+            text += CELL_PAD + (ICON_ROOM if title == "Kind" else 0)
+            widths[col] = max(text, self._title_fm().horizontalAdvance(title) + HEADER_PAD)
+        return widths
+
+    def title_room(self, what_width: int | None = None) -> int:
+        """The width the text of What has in its column (less the swatch when it has one)."""
+        icon = ICON_ROOM if "Kind" not in self.columns else 0
+        if what_width is None:
+            what_width = self.view.horizontalHeader().sectionSize(self.what)
+        return what_width - CELL_PAD - icon
+
+    def _reset(self) -> None:
+        self._measured = 0
+        self._title_widths = []
+        self._ref_width = 0
+        self._measure()
+
+    def _measure(self) -> None:
+        """Widest ref and title among the first MEASURE_ROWS rows (only rows not yet
+        measured), then the Ref width and the row height that follow."""
+        fm = self.view.fontMetrics()
+        upto = min(self.model.rowCount(), MEASURE_ROWS)
+        for row in range(self._measured, upto):
+            item = self.model.item(row)
+            self._title_widths.append(fm.horizontalAdvance(item.title))
+            self._ref_width = max(self._ref_width, fm.horizontalAdvance(item.ref))
+        self._measured = max(self._measured, upto)
+        if self.ref >= 0:
+            width = max(self._ref_width + CELL_PAD, self.fixed_widths()[self.ref])
+            header = self.view.horizontalHeader()
+            if header.sectionSize(self.ref) != width:
+                header.resizeSection(self.ref, width)
+        self._fit_rows()
+
+    def _section_resized(self, col: int, _old: int, new: int) -> None:
+        # A stretched section reports its new size here before sectionSize() returns it.
+        if col == self.what:
+            self._fit_rows(new)
+
+    def _fit_rows(self, what_width: int | None = None) -> None:
+        if not self.wrap or self.what < 0:
+            return
+        room = self.title_room(what_width)
+        cut = sum(1 for w in self._title_widths if w > room)
+        lines = 2 if room > 0 and cut and cut * 4 >= len(self._title_widths) else 1
+        if lines == self.lines:
+            return
+        self.lines = lines
+        self.view.setWordWrap(lines > 1)
+        self.view.verticalHeader().setDefaultSectionSize(
+            self.one_line + (lines - 1) * self.view.fontMetrics().lineSpacing())

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSpinBox,
@@ -34,6 +33,7 @@ from app.services.calendar import CalendarCursor, CalendarPage, CalendarService
 from ui.calendar.common import (
     RECORD_ROLE,
     VIEW_QSS,
+    DueColumns,
     DueItemTableModel,
     KindLegend,
     Loader,
@@ -93,9 +93,9 @@ class AgendaTableModel(DueItemTableModel):
 
 
 def _table(model: DueItemTableModel, name: str) -> QTableView:
+    """A list of dated items whose What column gets the room (``DueColumns``)."""
     view = record_table(model, name)
-    header = view.horizontalHeader()
-    header.setStretchLastSection(False)
+    DueColumns(view, model, wrap=True)
     return view
 
 
@@ -238,7 +238,6 @@ class CalendarView(QWidget):
         self.agenda.installEventFilter(self)
         self.agenda.selectionModel().currentRowChanged.connect(
             lambda *_: self._update_buttons())
-        self._size_columns(self.agenda)
         self.stack.addWidget(self.month_grid)
         self.stack.addWidget(self.week_grid)
         self.stack.addWidget(self.agenda)
@@ -262,10 +261,6 @@ class CalendarView(QWidget):
         self.day_table.installEventFilter(self)
         self.day_table.selectionModel().currentRowChanged.connect(
             lambda *_: self._update_buttons())
-        header = self.day_table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         col.addWidget(self.day_table, 1)
         self.day_empty = QLabel()
         self.day_empty.setObjectName("Hint")
@@ -295,6 +290,7 @@ class CalendarView(QWidget):
         outer.addWidget(self.split, 1)
         self.status = QLabel()
         self.status.setObjectName("Hint")
+        self.status.setWordWrap(True)  # the key hints run past 960 px
         outer.addWidget(self.status)
 
     def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's spelling
@@ -316,15 +312,6 @@ class CalendarView(QWidget):
             while self.bar2.count():
                 self.bar2.takeAt(0)
             self.bar.addWidget(self.bar_filters)
-
-    @staticmethod
-    def _size_columns(view: QTableView) -> None:
-        header = view.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(4, QHeaderView.ResizeMode.ResizeToContents)
 
     # -- state ---------------------------------------------------------------------------------
     @property

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from PySide6.QtCore import QEvent, QItemSelection, QObject, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTabWidget,
     QTreeWidget,
@@ -45,7 +46,40 @@ from ui.services import Services
 from ui.widgets import heading
 
 SUBJECT = 5  # the log's Subject column
-SUBJECT_MIN = 160
+SUBJECT_MIN = 140  # Subject is never narrower: a narrower log scrolls sideways instead
+SUBJECT_WANTED = 320  # what Subject gets before Agency, Type and Nominals grow past their least
+CELL_PAD = 9  # a cell's text margins (3 px a side) and the grid line
+HEADER_PAD = 20  # QHeaderView::section's padding (8 px a side, resources/style.qss) and border
+# The log's fixed-format columns: as wide as the longest value they can hold.
+LOG_FIXED = {0: ("COR-000000",), 1: ("00/00/0000",), 2: ("Out",), 6: ("ISA-000000",),
+             8: ("Overdue 00/00/0000", "Replied 00/00/0000", "Due 00/00/0000")}
+# Its free-text columns but Subject, in average characters: (least, wanted). They elide with
+# the full text in the tooltip.
+LOG_ELASTIC = {3: (7, 18), 4: (7, 18), 7: (7, 10)}  # Agency, Type, Nominals
+
+
+def fit_widths(room: int, least: dict[int, int], wanted: dict[int, int]) -> dict[int, int]:
+    """Share ``room`` px among columns: each gets its least; past that the subject column
+    (``SUBJECT``) grows to its wanted width first, then the others to theirs in proportion,
+    and Subject takes whatever is left. Below the sum of the least widths every column keeps
+    its least (the table then scrolls sideways)."""
+    widths = dict(least)
+    extra = room - sum(least.values())
+    if extra <= 0:
+        return widths
+    grow = min(extra, max(0, wanted[SUBJECT] - least[SUBJECT]))
+    widths[SUBJECT] += grow
+    extra -= grow
+    others = {c: wanted[c] - least[c] for c in least if c != SUBJECT and wanted[c] > least[c]}
+    want = sum(others.values())
+    if want and extra:
+        share = min(1.0, extra / want)
+        for c, more in others.items():
+            add = int(more * share)
+            widths[c] += add
+            extra -= add
+    widths[SUBJECT] += max(0, extra)
+    return widths
 
 
 class CorrespondenceView(QWidget):
@@ -76,6 +110,11 @@ class CorrespondenceView(QWidget):
         filters.addWidget(self.awaiting)
         filters.addStretch(1)
         filters.addWidget(self.count, 1)
+        # At the 960 px minimum the log fits only without the form beside it.
+        self.form_toggle = QPushButton("&Hide form")
+        self.form_toggle.setToolTip("Hide or show the form for a new item, to give the log "
+                                    "the width (Log reply… shows it again)")
+        filters.addWidget(self.form_toggle)
 
         self.model = CorrespondenceTableModel(today=self.today)
         self.proxy = sorted_proxy(self.model)
@@ -84,33 +123,36 @@ class CorrespondenceView(QWidget):
         header = self.view.horizontalHeader()
         header.setMinimumSectionSize(30)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        fm = self.view.fontMetrics()
-        pad = 12
-        # Fixed-format columns fit their longest value; names elide; Subject takes the rest.
-        for col, sample in ((0, "COR-000000"), (1, "00/00/0000"), (2, "Out"),
-                            (6, "ISA-000000"), (8, "Overdue (00/00/0000)")):
-            header.resizeSection(col, fm.horizontalAdvance(sample) + pad + (8 if col == 8 else 0))
-        for col, chars in ((3, 12), (4, 12), (7, 10)):  # Agency, Type, Nominals
-            header.resizeSection(col, fm.averageCharWidth() * chars + pad)
-        # Subject takes what the others leave, but never less than SUBJECT_MIN: a narrow
-        # window scrolls sideways rather than reducing the subject to "…".
+        # Fixed-format columns fit their longest value; Agency, Type and Nominals elide down to
+        # a few characters; Subject takes the rest but never less than SUBJECT_MIN: only a log
+        # narrower than all of that (a 960 px window with the form shown) scrolls sideways.
+        self.fixed_widths = self._fixed_widths()
+        for col, width in self.fixed_widths.items():
+            header.resizeSection(col, width)
+        self.fit_columns()
         self.view.viewport().installEventFilter(self)
-        self.view.setMinimumWidth(420)
+        self.view.setMinimumWidth(360)
         self.view.selectionModel().selectionChanged.connect(self._on_select)
 
         # The thread of the chosen item.
         self.thread_title = QLabel("Choose an item to see its thread.")
         self.thread_title.setObjectName("CardTitle")
-        self.thread = QTreeWidget()
-        self.thread.setAccessibleName("Thread")
-        self.thread.setColumnCount(6)
-        self.thread.setHeaderLabels(["Ref", "Date", "Dir.", "Agency", "Subject", "Reply"])
-        self.thread.setRootIsDecorated(False)
-        self.thread.setIndentation(18)
-        self.thread.setUniformRowHeights(True)
-        theader = self.thread.header()
+        self.thread_tree = QTreeWidget()
+        self.thread_tree.setAccessibleName("Thread")
+        self.thread_tree.setColumnCount(6)
+        self.thread_tree.setHeaderLabels(["Ref", "Date", "Dir.", "Agency", "Subject", "Reply"])
+        self.thread_tree.setRootIsDecorated(False)
+        self.thread_tree.setIndentation(18)
+        self.thread_tree.setUniformRowHeights(True)
+        self.thread_tree.setTextElideMode(Qt.TextElideMode.ElideRight)  # full text: tooltip
+        theader = self.thread_tree.header()
         theader.setStretchLastSection(False)
-        for col, width in ((0, 120), (1, 95), (2, 40), (3, 170), (5, 160)):
+        theader.setMinimumSectionSize(30)
+        # As the log: fixed formats at their width (Ref with room for two levels of replies),
+        # the agency elided, Subject the rest.
+        for col, width in ((0, self.fixed_widths[0] + 2 * 18), (1, self.fixed_widths[1]),
+                           (2, self.fixed_widths[2]), (3, self._chars(12)),
+                           (5, self.fixed_widths[8])):
             theader.resizeSection(col, width)
         theader.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.thread_items: list[ThreadItem] = []
@@ -134,7 +176,7 @@ class CorrespondenceView(QWidget):
         tlay = QVBoxLayout(thread_box)
         tlay.setContentsMargins(0, 6, 0, 0)
         tlay.addWidget(self.thread_title)
-        tlay.addWidget(self.thread, 1)
+        tlay.addWidget(self.thread_tree, 1)
         tlay.addLayout(thread_buttons)
         log_split = QSplitter(Qt.Orientation.Vertical)
         log_split.addWidget(self.view)
@@ -205,6 +247,7 @@ class CorrespondenceView(QWidget):
         form.addRow("Su&mmary", self.summary)
         form.addRow("&Justification", self.justification)
         side = QWidget()
+        side.setObjectName("CorrespondenceForm")
         slay = QVBoxLayout(side)
         slay.setContentsMargins(8, 0, 0, 0)
         self.form_title = QLabel("Log correspondence")
@@ -226,21 +269,31 @@ class CorrespondenceView(QWidget):
         slay.addStretch(1)
         self.writable = services.can(Perm.MEETING_WRITE)
         side.setEnabled(self.writable)
-        side.setMinimumWidth(270)
-        side.setMaximumWidth(340)  # the log, not the form, gets the room
         for combo in (self.agency, self.direction, self.kind, self.isa):
-            # Long agreement titles must not widen the form past the log.
+            # Long agreement titles must not widen the form past the log (full text on hover).
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(12)
+            combo.setMinimumContentsLength(8)
+        # The form is as narrow as its labels and fields allow (never cut: the log gets the
+        # room), and scrolls rather than squeezing its fields over each other on a short screen.
+        self.form_box = QScrollArea()
+        self.form_box.setWidget(side)
+        self.form_box.setWidgetResizable(True)
+        self.form_box.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.form_box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scrollbar = self.form_box.verticalScrollBar().sizeHint().width()
+        self.form_box.setMinimumWidth(side.minimumSizeHint().width() + scrollbar)
+        self.form_box.setMaximumWidth(340 + scrollbar)
+        self.form_toggle.clicked.connect(lambda: self.show_form(self.form_box.isHidden()))
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(log_split)
-        split.addWidget(side)
+        split.addWidget(self.form_box)
         split.setChildrenCollapsible(False)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 0)
-        split.setSizes([1010, 280])
+        split.setSizes([1010, self.form_box.minimumWidth()])
+        self.split = split
         left = QVBoxLayout(self)
         left.addWidget(heading("Correspondence", "Partner agencies, information-sharing "
                                "agreements and replies due"))
@@ -256,14 +309,41 @@ class CorrespondenceView(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Resize and watched is self.view.viewport():
-            self.fit_subject()
+            self.fit_columns()
         return super().eventFilter(watched, event)
 
-    def fit_subject(self) -> None:
+    def _chars(self, n: int) -> int:
+        return self.view.fontMetrics().averageCharWidth() * n + CELL_PAD
+
+    def _fixed_widths(self) -> dict[int, int]:
+        fm = self.view.fontMetrics()
+        bold = QFont(self.view.horizontalHeader().font())
+        bold.setBold(True)
+        title_fm = QFontMetrics(bold)
+        widths = {}
+        for col, samples in LOG_FIXED.items():
+            title = str(self.model.headerData(col, Qt.Orientation.Horizontal))
+            widths[col] = max(max(fm.horizontalAdvance(s) for s in samples) + CELL_PAD,
+                              title_fm.horizontalAdvance(title) + HEADER_PAD)
+        return widths
+
+    def fit_columns(self) -> None:
+        """Fit the log's columns to the width of its viewport (``fit_widths``)."""
         header = self.view.horizontalHeader()
-        others = sum(header.sectionSize(c) for c in range(header.count())
-                     if c != SUBJECT and not header.isSectionHidden(c))
-        header.resizeSection(SUBJECT, max(SUBJECT_MIN, self.view.viewport().width() - others))
+        fixed = sum(header.sectionSize(c) for c in self.fixed_widths
+                    if not header.isSectionHidden(c))
+        least = {c: self._chars(lo) for c, (lo, _hi) in LOG_ELASTIC.items()}
+        wanted = {c: self._chars(hi) for c, (_lo, hi) in LOG_ELASTIC.items()}
+        least[SUBJECT], wanted[SUBJECT] = SUBJECT_MIN, SUBJECT_WANTED
+        widths = fit_widths(self.view.viewport().width() - fixed, least, wanted)
+        for col, width in widths.items():
+            if header.sectionSize(col) != width:
+                header.resizeSection(col, width)
+
+    def show_form(self, shown: bool) -> None:
+        """Show or hide the form beside the log (the log takes the width)."""
+        self.form_box.setVisible(shown)
+        self.form_toggle.setText("&Hide form" if shown else "S&how form")
 
     def load_choices(self) -> None:
         ok, agencies = guarded(self.services, self, None, self.log.agencies)
@@ -324,7 +404,7 @@ class CorrespondenceView(QWidget):
         self.show_thread(item)
 
     def show_thread(self, item: CorrespondenceInfo | None) -> list[ThreadItem]:
-        self.thread.clear()
+        self.thread_tree.clear()
         self.thread_items = []
         if item is None:
             self.thread_title.setText("Choose an item to see its thread.")
@@ -357,11 +437,11 @@ class CorrespondenceView(QWidget):
                     node.setFont(col, font)
             parent = parents.get(t.depth - 1) if t.depth else None
             if parent is None:
-                self.thread.addTopLevelItem(node)
+                self.thread_tree.addTopLevelItem(node)
             else:
                 parent.addChild(node)
             parents[t.depth] = node
-        self.thread.expandAll()
+        self.thread_tree.expandAll()
         replies = len(self.thread_items) - 1
         self.thread_title.setText(
             f"Thread of {self.thread_items[0].item.ref}: the item and {replies} repl"
@@ -397,6 +477,7 @@ class CorrespondenceView(QWidget):
                                   f"{uk_date(item.sent_on)}: {item.subject}")
         self.banner_box.show()
         self.problem.hide()
+        self.show_form(True)
         self.summary.setFocus()
         return True
 
@@ -430,7 +511,7 @@ class CorrespondenceView(QWidget):
         if not ok:
             return None
         self.refresh()
-        return done  # type: ignore[no-any-return]
+        return done if isinstance(done, CorrespondenceInfo) else None
 
     def mark_replied(self) -> CorrespondenceInfo | None:
         item = self.current()
@@ -449,9 +530,10 @@ class CorrespondenceView(QWidget):
             return None
         ok, done = guarded(self.services, self, None,
                            lambda: self.log.record_reply(item.ref, when))
-        if ok:
-            self.refresh()
-        return done if ok else None  # type: ignore[no-any-return]
+        if not ok:
+            return None
+        self.refresh()
+        return done if isinstance(done, CorrespondenceInfo) else None
 
     def add(self) -> CorrespondenceInfo | None:
         self.problem.hide()

@@ -394,9 +394,12 @@ class PackDialog(QDialog):
             return packs.printable_pack(key, recipient=recipient, today=today,
                                         progress=OpProgressSink(ctx))
 
+        def printed(pack: PrintablePack) -> None:  # the page count stays on self.pages_printed
+            self._print(pack, justification)
+
         self._busy(True)
         self.op = self.services.ops.start(
-            "print-pack", work, on_result=lambda p: self._print(p, justification),
+            "print-pack", work, on_result=printed,
             on_error=self._error, on_bug=self._error, on_progress=self._progress)
         return self.op
 

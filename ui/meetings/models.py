@@ -189,12 +189,13 @@ class CorrespondenceTableModel(RecordTableModel[CorrespondenceInfo]):
         )
 
     def reply_text(self, c: CorrespondenceInfo) -> str:
-        """"Overdue (24/11/2026)", "Due 04/12/2026", "Replied 09/11/2026" or ""."""
+        """"Overdue 24/11/2026", "Due 04/12/2026", "Replied 09/11/2026" or "" (one length:
+        the log's Reply column is sized for it)."""
         state = c.reply_state(self.today())
         if state == "Replied":
             return f"Replied {uk_date(c.replied_on)}" if c.replied_on else "Replied"
         if state == "Reply overdue":
-            return f"Overdue ({uk_date(c.reply_by)})"
+            return f"Overdue {uk_date(c.reply_by)}"
         if state == "Awaiting reply":
             return f"Due {uk_date(c.reply_by)}"
         return ""

@@ -10,11 +10,9 @@ from typing import Any
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
@@ -22,7 +20,6 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -54,7 +51,7 @@ from ui.nominals.models import DuplicatePairTableModel
 from ui.ops import OpContext, Operation
 from ui.services import Services
 from ui.theme import repolish
-from ui.widgets import EmptyState, heading, message_label
+from ui.widgets import EmptyState, heading, message_label, record_table
 
 PAIRS_SHOWN = 500
 _LABELS: dict[str, dict[Any, str]] = {
@@ -253,22 +250,9 @@ class DuplicatesView(QWidget):
         layout.addLayout(bar)
 
         split = QSplitter(Qt.Orientation.Horizontal)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setAccessibleName("Duplicate pairs")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.setTabKeyNavigation(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(28)
-        self.table.setColumnWidth(0, 64)
-        self.table.setColumnWidth(1, 190)
+        self.table = record_table(self.model, "Duplicate pairs", row_height=28,
+                                  widths=(64, 190), stretch_last=True)
         self.table.setMinimumWidth(430)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.selectionModel().selectionChanged.connect(self._selected)
 
         self.right = QStackedWidget()

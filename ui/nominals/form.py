@@ -77,7 +77,7 @@ from ui.nominals.common import (
 from ui.nominals.models import EditableRowsTableModel, EditColumn, HistoryTableModel
 from ui.services import Services
 from ui.theme import icon
-from ui.widgets import message_label
+from ui.widgets import message_label, record_table
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -506,17 +506,9 @@ class NominalFormView(QWidget):
         col = QVBoxLayout(page)
         col.setContentsMargins(12, 14, 12, 12)
         self.history_model = HistoryTableModel(self)
-        self.history = QTableView()
-        self.history.setModel(self.history_model)
-        self.history.setAccessibleName("History")
-        self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.history.setAlternatingRowColors(True)
-        self.history.setWordWrap(True)
-        self.history.verticalHeader().hide()
-        for i, width in enumerate((130, 90, 80, 150, 190, 190)):
-            self.history.setColumnWidth(i, width)
-        self.history.horizontalHeader().setStretchLastSection(True)
+        self.history = record_table(self.history_model, "History", row_height=None,
+                                    widths=(130, 90, 80, 150, 190, 190), stretch_last=True,
+                                    multi=True, wrap=True)
         # A record's history is short: fitting rows to multi-line values here is cheap.
         self.history.verticalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents)

@@ -10,10 +10,8 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -32,34 +30,19 @@ from ui.flow import FlowLayout
 from ui.nominals.common import RECORD_ROLE, RISK_LABELS, STATUS_LABELS, run
 from ui.nominals.models import NominalTableModel
 from ui.services import Services
-from ui.widgets import EmptyState, heading, install_copy
+from ui.widgets import EmptyState, heading, record_table
 
 SEARCH_DELAY_MS = 150
 FIRST_PAGE = 200
 
 
-def nominal_table(model: NominalTableModel, name: str = "Nominals") -> QTableView:
-    """A read-only, row-selecting table with fixed column widths (nothing measured per row)."""
-    table = QTableView()
-    table.setModel(model)
-    table.setAccessibleName(name)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setAlternatingRowColors(True)
-    table.setWordWrap(False)
-    table.setTabKeyNavigation(False)
-    table.verticalHeader().hide()
-    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-    table.verticalHeader().setDefaultSectionSize(28)
-    header = table.horizontalHeader()
-    header.setHighlightSections(False)
-    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    for col, column in enumerate(model.COLUMNS):
-        table.setColumnWidth(col, column.width)
-    header.setStretchLastSection(True)
-    install_copy(table)
-    return table
+def nominal_table(model: NominalTableModel, name: str = "Nominals", *,
+                  sortable: bool = False) -> QTableView:
+    """A read-only, row-selecting table with fixed column widths (nothing measured per row);
+    ``sortable``: a header click re-sorts in SQL (model.sort), from the model's current order."""
+    return record_table(model, name, row_height=28,
+                        widths=[column.width for column in model.COLUMNS], stretch_last=True,
+                        sort_column=model.sort_column() if sortable else None)
 
 
 class NominalListView(QWidget):
@@ -141,11 +124,8 @@ class NominalListView(QWidget):
         layout.addWidget(self.filter_row)
 
         self.stack = QStackedWidget()
-        self.table = nominal_table(self.model)
+        self.table = nominal_table(self.model, sortable=True)
         self.table.activated.connect(self._activated)
-        self.table.horizontalHeader().setSortIndicator(self.model.sort_column(),
-                                                       Qt.SortOrder.AscendingOrder)
-        self.table.setSortingEnabled(True)  # a header click calls model.sort: SQL order
         self.stack.addWidget(self.table)
         self.empty_all = EmptyState(
             "empty", "No nominals yet",

@@ -7,14 +7,11 @@ from typing import Any
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -28,7 +25,7 @@ from ui.nominals.list_view import nominal_table
 from ui.nominals.models import NominalTableModel, RuleTableModel
 from ui.services import Services
 from ui.theme import icon
-from ui.widgets import heading
+from ui.widgets import heading, record_table
 
 
 class QualityPanel(QWidget):
@@ -61,22 +58,9 @@ class QualityPanel(QWidget):
         layout.addWidget(self.status)
 
         split = QSplitter(Qt.Orientation.Horizontal)
-        self.rule_table = QTableView()
-        self.rule_table.setModel(self.rules)
-        self.rule_table.setAccessibleName("Data-quality checks")
-        self.rule_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.rule_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.rule_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.rule_table.setTabKeyNavigation(False)
-        self.rule_table.setAlternatingRowColors(True)
-        self.rule_table.verticalHeader().hide()
-        self.rule_table.verticalHeader().setDefaultSectionSize(30)
-        self.rule_table.setColumnWidth(0, 240)
-        self.rule_table.setColumnWidth(1, 80)
+        self.rule_table = record_table(self.rules, "Data-quality checks", row_height=30,
+                                       widths=(240, 80), stretch_last=True)
         self.rule_table.setMinimumWidth(410)
-        self.rule_table.horizontalHeader().setStretchLastSection(True)
-        self.rule_table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.Interactive)
         self.rule_table.selectionModel().selectionChanged.connect(self._rule_selected)
         split.addWidget(self.rule_table)
 

@@ -7,15 +7,12 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -35,7 +32,7 @@ from ui.prevent.models import (
 )
 from ui.prevent.queue import referral_table
 from ui.services import Services
-from ui.widgets import heading
+from ui.widgets import heading, record_table
 
 
 class InstitutionsView(QWidget):
@@ -77,17 +74,8 @@ class InstitutionsView(QWidget):
         layout.addLayout(filters)
 
         split = QSplitter(Qt.Orientation.Horizontal)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setAccessibleName("Institutions")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((1, 150), (2, 110), (3, 80), (4, 90)):
-            self.table.setColumnWidth(col, width)
+        self.table = record_table(self.model, "Institutions", row_height=30,
+                                  widths={1: 150, 2: 110, 3: 80, 4: 90}, stretch=(0,))
         split.addWidget(self.table)
 
         profile = QWidget()

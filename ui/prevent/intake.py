@@ -9,7 +9,6 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QDialog,
     QDialogButtonBox,
@@ -23,7 +22,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QScrollArea,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -51,7 +49,14 @@ from ui.prevent.common import (
 )
 from ui.prevent.models import RECORD_ROLE, SubjectMatchTableModel
 from ui.services import Services
-from ui.widgets import FieldError, heading, isolate, message_label, with_error
+from ui.widgets import (
+    FieldError,
+    heading,
+    isolate,
+    message_label,
+    record_table,
+    with_error,
+)
 
 DEBOUNCE_MS = 250
 _ID_ROLE = Qt.ItemDataRole.UserRole
@@ -335,17 +340,10 @@ class ReferralIntakeForm(QWidget):
         self.match_status.setWordWrap(True)
         mlay.addWidget(self.match_status)
         self.match_model = SubjectMatchTableModel(self)
-        self.matches = QTableView()
-        self.matches.setModel(self.match_model)
-        self.matches.setAccessibleName("Possible matches")
-        self.matches.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.matches.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.matches.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.matches.verticalHeader().hide()
-        self.matches.setWordWrap(False)
-        header = self.matches.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.matches = record_table(self.match_model, "Possible matches", row_height=30,
+                                    stretch_last=True)
+        self.matches.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
         self.matches.setMinimumHeight(110)
         self.matches.hide()
         self.matches.activated.connect(lambda _i: self.link_selected())

@@ -7,13 +7,11 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -49,7 +47,7 @@ from ui.prevent.common import (
 )
 from ui.prevent.models import IntelTableModel
 from ui.services import Services
-from ui.widgets import FieldError, heading, message_label, with_error
+from ui.widgets import FieldError, heading, message_label, record_table, with_error
 
 _ID_ROLE = Qt.ItemDataRole.UserRole
 
@@ -262,22 +260,8 @@ class AddIntelDialog(QDialog):
 
 
 def intel_table(model: IntelTableModel) -> QTableView:
-    table = QTableView()
-    table.setModel(model)
-    table.setAccessibleName("Intelligence entries")
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setAlternatingRowColors(True)
-    table.setWordWrap(False)
-    table.verticalHeader().hide()
-    header = table.horizontalHeader()
-    for col, width in enumerate((100, 96, 76, 150, 420, 140)):
-        table.setColumnWidth(col, width)
-    header.setStretchLastSection(True)
-    header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
-    header.setSectionResizeMode(5, QHeaderView.ResizeMode.Interactive)
-    return table
+    return record_table(model, "Intelligence entries", row_height=None,
+                        widths=(100, 96, 76, 150, 420, 140), stretch=(4,), stretch_last=True)
 
 
 class IntelLogView(QWidget):

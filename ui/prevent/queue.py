@@ -8,11 +8,9 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -30,7 +28,7 @@ from ui.prevent.intake import ReferralIntakeForm
 from ui.prevent.models import RECORD_ROLE, ReferralTableModel
 from ui.prevent.workspace import ReferralWorkspace
 from ui.services import Services
-from ui.widgets import heading, install_copy
+from ui.widgets import heading, record_table
 
 FIRST_PAGE = 200
 # (code, label) of the stage filter; "triage" is the default: what awaits the gateway decision.
@@ -58,19 +56,10 @@ def stage_filter(code: str, *, overdue: bool = False, text: str = "") -> Referra
 
 
 def referral_table(model: ReferralTableModel) -> QTableView:
-    table = QTableView()
-    table.setModel(model)
-    table.setAccessibleName("Referrals")
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setAlternatingRowColors(True)
-    table.setWordWrap(False)
-    table.verticalHeader().hide()
-    table.verticalHeader().setDefaultSectionSize(28)
-    header = table.horizontalHeader()
+    # Subject and concern share what is left, so a name is not cut to "IQBAL, …" at 1280 px.
+    table = record_table(model, "Referrals", row_height=28, stretch=(3, 4))
     # Widths from the fonts (headings are bold in the style sheet), not from the rows.
-    bold = QFont(header.font())
+    bold = QFont(table.horizontalHeader().font())
     bold.setBold(True)
     heads, cells = QFontMetrics(bold), table.fontMetrics()
     samples = ("PR-000000", "Gateway assessment", "00/00/0000 00:00", "", "",
@@ -79,10 +68,6 @@ def referral_table(model: ReferralTableModel) -> QTableView:
         title = str(model.headerData(col, Qt.Orientation.Horizontal) or "")
         table.setColumnWidth(col, max(heads.horizontalAdvance(title) + 20,
                                       cells.horizontalAdvance(sample) + 14))
-    # Subject and concern share what is left, so a name is not cut to "IQBAL, …" at 1280 px.
-    header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-    header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
-    install_copy(table)
     return table
 
 

@@ -7,17 +7,14 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -36,7 +33,7 @@ from ui.prevent.common import (
 )
 from ui.prevent.models import VafComparisonTableModel
 from ui.services import Services
-from ui.widgets import FieldError, message_label
+from ui.widgets import FieldError, message_label, record_table
 
 LEVELS = [(lv.value, lv.value.capitalize()) for lv in Level]
 
@@ -250,20 +247,11 @@ class VafCompareView(QWidget):
         layout.addWidget(self.reason)
         self.model = VafComparisonTableModel(
             {r.code: r.label for r in template.factor_ratings}, self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setAccessibleName("Changes between versions")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setWordWrap(True)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        self.table.setColumnWidth(0, 230)
-        self.table.setColumnWidth(1, 96)
-        self.table.setColumnWidth(2, 96)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        # Rows fit their wrapped rationales (compare()); changed cells are shaded, so no
+        # alternating rows.
+        self.table = record_table(self.model, "Changes between versions", row_height=None,
+                                  widths=(230, 96, 96), stretch=(3, 4), multi=True,
+                                  alternating=False, wrap=True)
         layout.addWidget(self.table, 1)
         legend = QLabel("Highlighted cells changed. Ratings that changed are listed first, "
                         "then rationales reworded without a change of rating.")

@@ -53,7 +53,7 @@ from ui.prevent.models import CheckTableModel, IntelTableModel, stage_label
 from ui.prevent.ndm import NdmForm, decision_view
 from ui.prevent.vaf import VafCompareView, VafForm
 from ui.services import Services
-from ui.widgets import FieldError, isolate, message_label, with_error
+from ui.widgets import FieldError, isolate, message_label, record_table, with_error
 
 TABS = ("Summary", "Gateway assessment", "Decisions (NDM)", "Vulnerability (VAF)",
         "Compare versions", "Outcome", "Intelligence", "Notes")
@@ -292,13 +292,8 @@ def gateway_view(g: GatewayRecord) -> QWidget:
     for c in g.checks:
         model.add_check(c.system, c.searched_on)
         model.setData(model.index(model.rowCount() - 1, 2), c.result)
-    table = QTableView()
-    table.setModel(model)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.verticalHeader().hide()
-    table.setColumnWidth(0, 220)
-    table.setColumnWidth(1, 120)
-    table.horizontalHeader().setStretchLastSection(True)
+    table = record_table(model, "Checks made", row_height=30, widths=(220, 120),
+                         stretch_last=True)
     table.setMaximumHeight(34 + 30 * len(g.checks))
     form.addRow("Checks made:", table)
     form.addRow("CT risk:", _value(g.ct_risk.capitalize()))

@@ -10,12 +10,10 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QSettings, Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -60,7 +58,7 @@ from ui.views.exports import (
     show_done,
     show_progress,
 )
-from ui.widgets import message_label
+from ui.widgets import message_label, record_table
 
 NOT_READ = "not_read"
 # Short tab titles, so that every tab shows with its count beside the side-by-side view.
@@ -85,20 +83,7 @@ def _fit_headers(view: QTableView) -> None:
 
 
 def _table(model: Any, name: str) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setAccessibleName(name)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setAlternatingRowColors(True)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.verticalHeader().hide()
-    view.verticalHeader().setDefaultSectionSize(24)
-    header = view.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    header.setStretchLastSection(True)
-    return view
-
+    return record_table(model, name, row_height=24, stretch_last=True)
 
 
 class ReconcileView(QWidget):

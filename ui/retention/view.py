@@ -241,9 +241,9 @@ class RetentionView(QWidget):
         self.overdue_box = QCheckBox("&Overdue only")
         for label, combo in (("&Type:", self.type_combo), ("&Group:", self.group_combo),
                              ("&Force:", self.force_combo)):
-            text = QLabel(label)
-            text.setBuddy(combo)
-            bar.addWidget(text)
+            caption = QLabel(label)
+            caption.setBuddy(combo)
+            bar.addWidget(caption)
             bar.addWidget(combo)
             bar.addSpacing(6)
         bar.addWidget(self.overdue_box)

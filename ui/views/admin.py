@@ -8,20 +8,17 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QIntValidator, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
     QSpinBox,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -46,6 +43,7 @@ from ui.widgets import (
     field_message,
     heading,
     message_label,
+    record_table,
     with_error,
 )
 
@@ -310,23 +308,11 @@ class AdminView(QWidget):
         actions.addStretch(1)
         layout.addLayout(actions)
 
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(32)
-        self.table.setAccessibleName("Users")
-        header = self.table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in enumerate((140, 180, 300, 140, 140, 150)):
-            header.resizeSection(col, width)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # display name
+        # The display name (column 1) takes the width left over.
+        self.table = record_table(self.model, "Users", row_height=32,
+                                  widths=(140, 180, 300, 140, 140, 150), stretch=(1,))
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
-        self.table.doubleClicked.connect(self.change_role)
+        self.table.activated.connect(self.change_role)  # double-click or Enter
         layout.addWidget(self.table, 1)
 
         self.message = message_label("InfoBox")

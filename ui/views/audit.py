@@ -17,13 +17,11 @@ from PySide6.QtCore import (
     QTimer,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDateEdit,
     QFormLayout,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -32,7 +30,6 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStyle,
     QStyleOptionComboBox,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -42,7 +39,7 @@ from app.services.audit import AuditFilter, AuditRecord, AuditService, AuditVeri
 from ui.ops import OpContext, Operation
 from ui.services import Services
 from ui.theme import mono_font, repolish
-from ui.widgets import heading, install_copy, message_label
+from ui.widgets import heading, message_label, record_table
 
 PAGE_SIZE = 200
 ANY_DATE = QDate(2000, 1, 1)
@@ -212,24 +209,10 @@ class AuditView(QWidget):
 
         layout.addLayout(self._filters())
 
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(30)
-        self.table.setAccessibleName("Audit entries")
-        header = self.table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in enumerate((150, 90, 100, 120, 130, 140, 120)):
-            header.resizeSection(col, width)
-        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)  # Reason takes the rest
+        # The reason (column 5) takes the width left over.
+        self.table = record_table(self.model, "Audit entries", row_height=30,
+                                  widths=(150, 90, 100, 120, 130, 140, 120), stretch=(5,))
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        install_copy(self.table)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)

@@ -84,9 +84,10 @@ def _user_name() -> str:
 
 def recent_recipients(settings: QSettings) -> list[str]:
     value = settings.value(RECENT_KEY, [])
-    if isinstance(value, str):
-        value = [value]
-    return [str(v) for v in (value or []) if str(v).strip()][:RECENT_MAX]
+    # QSettings gives a str for a one-item list (INI back end) and None for an empty one.
+    values: list[object] = ([value] if isinstance(value, str) else
+                            list(value) if isinstance(value, list | tuple) else [])
+    return [str(v) for v in values if str(v).strip()][:RECENT_MAX]
 
 
 def remember_recipient(settings: QSettings, recipient: str) -> None:
@@ -161,7 +162,7 @@ class ExportDialog(QDialog):
         self.exports = services.get(ExportService)
         self.today = today or date.today()
         self.nominal_ref = nominal_ref
-        self.result: Disclosure | None = None
+        self.disclosure: Disclosure | None = None
         self.op: Operation | None = None
         self.setWindowTitle("Export and disclose")
         self.setMinimumWidth(620)
@@ -428,7 +429,7 @@ class ExportDialog(QDialog):
 
     def _done(self, result: Disclosure, recipient: str) -> None:
         self.op = None
-        self.result = result
+        self.disclosure = result
         remember_recipient(self.services.prefs.settings, recipient)
         self.progress.hide()
         self.outcome.setText(
@@ -463,19 +464,19 @@ class ExportDialog(QDialog):
         self.reject()
 
     def _open_folder(self) -> None:
-        if self.result is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.result.path.parent)))
+        if self.disclosure is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.disclosure.path.parent)))
 
     def _print(self) -> None:
-        if self.result is None:
+        if self.disclosure is None:
             return
-        pages = print_pdf(self, self.result.path, self.services.dialogs)
+        pages = print_pdf(self, self.disclosure.path, self.services.dialogs)
         if pages:
             refs = [self.nominal_ref] if self.nominal_ref else []
             self.exports.record_print(
-                BRIEFING, refs or [self.result.what], recipient=self.recipient.currentText(),
+                BRIEFING, refs or [self.disclosure.what], recipient=self.recipient.currentText(),
                 justification=self.justification.toPlainText(), pages=pages,
-                sha256=self.result.sha256)
+                sha256=self.disclosure.sha256)
 
     def reject(self) -> None:
         if self.op is not None:
@@ -503,7 +504,9 @@ def print_pdf(parent: QWidget | None, source: Path | bytes, dialogs: Any,
     from PySide6.QtGui import QPainter
     from PySide6.QtPrintSupport import QAbstractPrintDialog, QPrintDialog, QPrinter
 
-    doc = QPdfDocument(parent)
+    # Qt's QPdfDocument(QObject *parent) accepts nullptr (and PySide6 accepts None at run time);
+    # PySide6 6.12's stub types the parent as a bare QObject.
+    doc = QPdfDocument(parent)  # type: ignore[arg-type]
     buffer: QBuffer | None = None
     if isinstance(source, bytes):
         buffer = QBuffer(doc)

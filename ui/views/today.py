@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QStackedWidget,
@@ -30,7 +29,7 @@ from PySide6.QtWidgets import (
 from app.domain.roles import Perm
 from app.domain.rules import DueItem
 from app.services.calendar import CalendarPage, CalendarService, TodayList, TodaySummary
-from ui.calendar.common import RECORD_ROLE, VIEW_QSS, DueItemTableModel, Loader
+from ui.calendar.common import RECORD_ROLE, VIEW_QSS, DueColumns, DueItemTableModel, Loader
 from ui.services import Services
 from ui.theme import repolish
 from ui.widgets import heading, message_label, record_table
@@ -63,14 +62,11 @@ def uk_long_date(day: date) -> str:
 
 
 def _table(model: DueItemTableModel, name: str) -> QTableView:
+    """Date and Ref as wide as their format, What the rest; titles wrap onto a second line
+    when a narrow card cuts them (``DueColumns``)."""
     view = record_table(model, name, row_height=24)
     view.setShowGrid(False)
-    header = view.horizontalHeader()
-    titles = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
-    for col, title in enumerate(titles):
-        header.setSectionResizeMode(
-            col, QHeaderView.ResizeMode.Stretch if title == "What"
-            else QHeaderView.ResizeMode.ResizeToContents)
+    DueColumns(view, model, wrap=True)
     return view
 
 
@@ -88,7 +84,7 @@ class TodayCard(QFrame):
         self.setObjectName("Card")
         self.count = 0
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(14, 10, 14, 10)
+        layout.setContentsMargins(12, 10, 12, 10)  # 2 x 12: What's room in a narrow card
         layout.setSpacing(6)
         top = QHBoxLayout()
         self.title = QLabel(title)
@@ -259,7 +255,7 @@ class TodayView(QWidget):
 
         self.cards: dict[str, TodayCard] = {}
         self.grid = QGridLayout()
-        self.grid.setHorizontalSpacing(14)
+        self.grid.setHorizontalSpacing(12)
         self.grid.setVerticalSpacing(14)
         titles = {
             "overdue_contacts": ("Overdue contacts", ("Date", "Ref", "What")),
@@ -290,6 +286,7 @@ class TodayView(QWidget):
         contacts.selection_changed.connect(self._update_buttons)
         self.status = QLabel()
         self.status.setObjectName("Hint")
+        self.status.setWordWrap(True)  # at 960 px the hint would be cut at the right edge
         layout.addWidget(self.status)
         self.reload()
 
