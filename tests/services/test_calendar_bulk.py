@@ -233,3 +233,23 @@ def test_contacts_due_of_seven_digit_ids_keep_their_refs_and_order(
     due = [i.ref for i in items]
     assert sorted(due) == due and set(due) == {first, *refs}
     assert len({i.date for i in items}) == 1
+
+
+def test_runs_interleave_by_day_as_a_stable_sort_on_the_date() -> None:
+    import random
+
+    from app.services.calendar import _interleave_by_day
+
+    rng = random.Random(7)
+    kinds = ["action_due", "contact_due", "licence_date", "notification_due"]
+    base = date(2026, 1, 1)
+    for trial in range(50):
+        runs = []
+        for kind in kinds:
+            n = rng.choice([0, 1, 5, 300]) if trial % 2 else rng.randint(0, 40)
+            run = sorted((DueItem(base + timedelta(days=rng.randint(0, 30)), kind,  # type: ignore[arg-type]
+                                  format_ref(rng.randint(1, 500)), rng.choice("ab"))
+                          for _ in range(n)), key=lambda i: (i.date, i.kind, i.ref, i.title))
+            runs.append(run)
+        expected = sorted((i for run in runs for i in run), key=lambda i: i.date)
+        assert _interleave_by_day(runs) == expected, trial

@@ -46,7 +46,7 @@ from ui.services import Services
 from ui.widgets import heading
 
 SUBJECT = 5  # the log's Subject column
-SUBJECT_MIN = 140  # Subject is never narrower: a narrower log scrolls sideways instead
+SUBJECT_MIN = 160  # Subject is never narrower: columns are hidden, then the log scrolls
 SUBJECT_WANTED = 320  # what Subject gets before Agency, Type and Nominals grow past their least
 CELL_PAD = 9  # a cell's text margins (3 px a side) and the grid line
 HEADER_PAD = 20  # QHeaderView::section's padding (8 px a side, resources/style.qss) and border
@@ -55,7 +55,10 @@ LOG_FIXED = {0: ("COR-000000",), 1: ("00/00/0000",), 2: ("Out",), 6: ("ISA-00000
              8: ("Overdue 00/00/0000", "Replied 00/00/0000", "Due 00/00/0000")}
 # Its free-text columns but Subject, in average characters: (least, wanted). They elide with
 # the full text in the tooltip.
-LOG_ELASTIC = {3: (7, 18), 4: (7, 18), 7: (7, 10)}  # Agency, Type, Nominals
+LOG_ELASTIC = {3: (10, 18), 4: (10, 18), 7: (9, 12)}  # Agency, Type, Nominals
+# Hidden in this order when the log cannot show every column at its least width (Subject's
+# tooltip gives their values): Nominals, ISA, then Type.
+HIDE_ORDER = (7, 6, 4)
 
 
 def fit_widths(room: int, least: dict[int, int], wanted: dict[int, int]) -> dict[int, int]:
@@ -150,9 +153,13 @@ class CorrespondenceView(QWidget):
         theader.setMinimumSectionSize(30)
         # As the log: fixed formats at their width (Ref with room for two levels of replies),
         # the agency elided, Subject the rest.
-        for col, width in ((0, self.fixed_widths[0] + 2 * 18), (1, self.fixed_widths[1]),
+        bold = QFont(self.thread_tree.font())
+        bold.setBold(True)  # the chosen item's row is bold
+        bfm = QFontMetrics(bold)
+        for col, width in ((0, bfm.horizontalAdvance("COR-000000") + CELL_PAD + 2 * 18),
+                           (1, bfm.horizontalAdvance("00/00/0000") + CELL_PAD),
                            (2, self.fixed_widths[2]), (3, self._chars(12)),
-                           (5, self.fixed_widths[8])):
+                           (5, bfm.horizontalAdvance("Replied 00/00/0000") + CELL_PAD)):
             theader.resizeSection(col, width)
         theader.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.thread_items: list[ThreadItem] = []
@@ -328,17 +335,36 @@ class CorrespondenceView(QWidget):
         return widths
 
     def fit_columns(self) -> None:
-        """Fit the log's columns to the width of its viewport (``fit_widths``)."""
+        """Fit the log's columns to the width of its viewport: the fixed-format ones at their
+        width, the others shared out by ``fit_widths``. When even their least widths do not
+        fit, the columns of HIDE_ORDER are hidden in turn (their values are in Subject's
+        tooltip); only past that does the log scroll sideways."""
         header = self.view.horizontalHeader()
-        fixed = sum(header.sectionSize(c) for c in self.fixed_widths
-                    if not header.isSectionHidden(c))
+        room = self.view.viewport().width()
         least = {c: self._chars(lo) for c, (lo, _hi) in LOG_ELASTIC.items()}
         wanted = {c: self._chars(hi) for c, (_lo, hi) in LOG_ELASTIC.items()}
         least[SUBJECT], wanted[SUBJECT] = SUBJECT_MIN, SUBJECT_WANTED
-        widths = fit_widths(self.view.viewport().width() - fixed, least, wanted)
+        shown = {**self.fixed_widths, **least}
+        hidden: set[int] = set()
+        for col in HIDE_ORDER:
+            if sum(shown.values()) <= room:
+                break
+            shown.pop(col)
+            hidden.add(col)
+        for col in range(header.count()):
+            if header.isSectionHidden(col) != (col in hidden):
+                self.view.setColumnHidden(col, col in hidden)
+        fixed = sum(w for c, w in self.fixed_widths.items() if c not in hidden)
+        widths = fit_widths(room - fixed, {c: w for c, w in least.items() if c not in hidden},
+                            {c: w for c, w in wanted.items() if c not in hidden})
         for col, width in widths.items():
             if header.sectionSize(col) != width:
                 header.resizeSection(col, width)
+
+    def hidden_columns(self) -> list[str]:
+        """The titles of the log's columns hidden for want of width."""
+        return [str(self.model.headerData(c, Qt.Orientation.Horizontal))
+                for c in range(self.model.columnCount()) if self.view.isColumnHidden(c)]
 
     def show_form(self, shown: bool) -> None:
         """Show or hide the form beside the log (the log takes the width)."""

@@ -188,6 +188,16 @@ class CorrespondenceTableModel(RecordTableModel[CorrespondenceInfo]):
                 (c.replied_on or c.reply_by or date.max).isoformat())),
         )
 
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (role == Qt.ItemDataRole.ToolTipRole and index.isValid()
+                and 0 <= index.row() < len(self._rows)
+                and self.columns[index.column()].title == "Subject"):
+            # The columns a narrow log hides (Type, ISA, Nominals) are read here.
+            c = self._rows[index.row()]
+            return (f"{self.columns[index.column()].text(c)}\nType: {c.type_label}\n"
+                    f"ISA: {c.isa_ref or 'none'}\nNominals: {', '.join(c.nominal_refs) or 'none'}")
+        return super().data(index, role)
+
     def reply_text(self, c: CorrespondenceInfo) -> str:
         """"Overdue 24/11/2026", "Due 04/12/2026", "Replied 09/11/2026" or "" (one length:
         the log's Reply column is sized for it)."""

@@ -294,7 +294,9 @@ def gateway_view(g: GatewayRecord) -> QWidget:
         model.setData(model.index(model.rowCount() - 1, 2), c.result)
     table = record_table(model, "Checks made", row_height=30, widths=(220, 120),
                          stretch_last=True)
-    table.setMaximumHeight(34 + 30 * len(g.checks))
+    table.ensurePolished()  # the style sheet's header font and frame, for the height below
+    table.setMaximumHeight(table.horizontalHeader().sizeHint().height() + 30 * len(g.checks)
+                           + 2 * table.frameWidth())
     form.addRow("Checks made:", table)
     form.addRow("CT risk:", _value(g.ct_risk.capitalize()))
     form.addRow("Immediate risk:", _value("Yes" if g.immediate_risk else "No"))
