@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from PySide6.QtCore import QAbstractItemModel, QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QFont, QFontMetrics, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -346,6 +346,20 @@ def record_table(model: QAbstractItemModel, name: str, *, row_height: int | None
     if copy:
         install_copy(view)
     return view
+
+
+def fit_headings(view: QTableView) -> None:
+    """Widen any column narrower than its (bold) heading, which was cut to "Date of birt"."""
+    font = QFont(view.horizontalHeader().font())
+    font.setBold(True)
+    metrics = QFontMetrics(font)
+    model = view.model()
+    for col in range(model.columnCount()):
+        title = str(model.headerData(col, Qt.Orientation.Horizontal,
+                                     Qt.ItemDataRole.DisplayRole) or "")
+        needed = metrics.horizontalAdvance(title) + 24
+        if view.columnWidth(col) < needed:
+            view.setColumnWidth(col, needed)
 
 
 def _cell_text(value: object) -> str:

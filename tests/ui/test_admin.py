@@ -141,3 +141,17 @@ def test_admin_and_audit_areas_are_hidden_from_other_roles(
     assert areas[0] == "today"
     assert "audit" not in areas and "admin" not in areas
     assert "Viewer" in ctl.window.status_role.text()
+
+
+def test_enter_on_a_user_opens_change_role_as_a_double_click_does(unlocked: Any, qtbot: Any,
+                                                                   fake_dialogs: Any) -> None:
+    ctl = unlocked
+    ctl.services.users.add_user("c.mirza", "viewer", PASSPHRASE)
+    view = ctl.window.show_area("admin")
+    view.reload(select="c.mirza")
+    fake_dialogs.answers["choose"] = ["Intelligence Management Officer (Prevent)"]
+    view.table.setFocus()
+    qtbot.keyClick(view.table, Qt.Key.Key_Return)
+    assert ("choose", "Change role") in [c[:2] for c in fake_dialogs.calls]
+    qtbot.waitUntil(lambda: view.selected() is not None
+                    and view.selected().role is Role.ANALYST, timeout=10_000)

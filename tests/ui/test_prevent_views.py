@@ -210,3 +210,50 @@ def test_research_summary_exports_a_marked_pdf(services: Any, qtbot: Any,
     assert out.read_bytes().startswith(b"%PDF")
     assert Path(str(out) + ".sha256").exists()
     assert not view.result.isHidden() and "audit log" in view.result.text()
+
+
+def test_queue_and_intelligence_tables_copy_rows_and_open_on_enter(services: Any,
+                                                                   qtbot: Any) -> None:
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from app.domain.prevent import IntelInput
+    from app.services.intelligence import IntelligenceService
+    from app.services.referrals import ReferralService
+    from ui.prevent.intel import IntelLogView
+    from ui.prevent.queue import TriageQueueView
+
+    refs = services.get(ReferralService)
+    ref = refs.add(referral_input(datetime(2025, 5, 1, 9)), now=datetime(2025, 6, 1))
+    services.get(IntelligenceService).add(
+        IntelInput("Seen with associates (synthetic).", "2", "B", "P",
+                   received_on=date.today()), today=date.today())
+    board = QGuiApplication.clipboard()
+    board.clear()
+    try:
+        queue = TriageQueueView(services, refs.lists())
+        qtbot.addWidget(queue)
+        queue.show()
+        queue.activateWindow()  # shortcuts only reach the active window
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is queue)
+        qtbot.waitUntil(lambda: not queue.loading and queue.model.rowCount() == 1)
+        queue.table.setFocus()
+        qtbot.keyClick(queue.table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+        assert board.text().startswith(f"{ref}\t")
+        opened: list[int] = []
+        queue.open_requested.connect(opened.append)
+        qtbot.keyClick(queue.table, Qt.Key.Key_Return)
+        assert len(opened) == 1
+
+        log = IntelLogView(services)
+        qtbot.addWidget(log)
+        log.show()
+        log.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is log)
+        qtbot.waitUntil(lambda: not log.loading and log.model.rowCount() == 1)
+        log.table.setFocus()
+        log.table.selectRow(0)
+        qtbot.keyClick(log.table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+        assert board.text().startswith("IN-") and "\t2/B/P\t" in board.text()
+    finally:
+        board.clear()

@@ -205,7 +205,7 @@ def test_export_the_corrections_return(qtbot: Any, services: Any, planted: Plant
     dialog.target.setText(str(out))
     dialog.recipient.setCurrentText("National CT hub")
     dialog.start_export()
-    qtbot.waitUntil(lambda: dialog.result is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: dialog.disclosure is not None, timeout=60_000)
     assert out.exists() and dialog.close_button.isVisibleTo(dialog)
     assert "National CT hub" in [d.recipient for d in services.audit.disclosures()]
 
@@ -238,3 +238,29 @@ def test_the_models_pass_the_model_tester(qtmodeltester: Any, services: Any, car
     rejected.set_rows(service.rejected(run_id))
     assert rejected.rowCount() == len(planted.listed.junk_rows)
     qtmodeltester.check(rejected, force_py=True)
+
+
+def test_ctrl_c_copies_the_selected_row_of_a_category_and_of_the_side_by_side(
+        qtbot: Any, services: Any, planted: Planted, fake_dialogs: Any) -> None:
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    view = _view(qtbot, services)
+    view.activateWindow()  # shortcuts only reach the active window
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is view)
+    _load(qtbot, view, fake_dialogs, planted.listed.path)
+    board = QGuiApplication.clipboard()
+    board.clear()
+    try:
+        view.select(DIFFERENCES, 0)
+        table, model = view.tables[DIFFERENCES], view.models[DIFFERENCES]
+        qtbot.keyClick(table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+        cells = board.text().split("\t")
+        assert len(cells) == model.columnCount()
+        assert cells[:3] == [str(model.index(0, c).data()) for c in range(3)]
+        view.lines.setFocus()
+        view.lines.selectRow(1)
+        qtbot.keyClick(view.lines, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+        assert board.text().split("\t")[0] == view.lines_model.index(1, 0).data()
+    finally:
+        board.clear()

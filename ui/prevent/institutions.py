@@ -32,7 +32,7 @@ from ui.prevent.models import (
 )
 from ui.prevent.queue import referral_table
 from ui.services import Services
-from ui.widgets import heading, record_table
+from ui.widgets import fit_headings, heading, record_table
 
 
 class InstitutionsView(QWidget):
@@ -75,7 +75,8 @@ class InstitutionsView(QWidget):
 
         split = QSplitter(Qt.Orientation.Horizontal)
         self.table = record_table(self.model, "Institutions", row_height=30,
-                                  widths={1: 150, 2: 110, 3: 80, 4: 90}, stretch=(0,))
+                                  widths={1: 130, 2: 100, 3: 80, 4: 90}, stretch=(0,))
+        fit_headings(self.table)  # "Intelligence" was cut to "ntelligence"
         split.addWidget(self.table)
 
         profile = QWidget()

@@ -4,11 +4,11 @@ reconciliation, and export the corrections return."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QSettings, Qt
-from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -58,28 +58,13 @@ from ui.views.exports import (
     show_done,
     show_progress,
 )
-from ui.widgets import message_label, record_table
+from ui.widgets import fit_headings, message_label, record_table
 
 NOT_READ = "not_read"
 # Short tab titles, so that every tab shows with its count beside the side-by-side view.
 TAB_TITLES = {DIFFERENCES: "Differences", POSSIBLE: "Possible", ONLY_NATIONAL: "National only",
               ONLY_REGIONAL: "Regional only", "matched": "Matched"}
 LAST_FOLDER_KEY = "reconcile/last_folder"
-
-
-def _fit_headers(view: QTableView) -> None:
-    """Widen any column narrower than its (bold) heading, which was cut to "Date of birt"."""
-    header = view.horizontalHeader()
-    font = QFont(header.font())
-    font.setBold(True)
-    metrics = QFontMetrics(font)
-    model = view.model()
-    for col in range(model.columnCount()):
-        title = str(model.headerData(col, Qt.Orientation.Horizontal,
-                                     Qt.ItemDataRole.DisplayRole) or "")
-        needed = metrics.horizontalAdvance(title) + 24
-        if view.columnWidth(col) < needed:
-            view.setColumnWidth(col, needed)
 
 
 def _table(model: Any, name: str) -> QTableView:
@@ -235,7 +220,7 @@ class ReconcileView(QWidget):
         splitter.setChildrenCollapsible(False)
 
         for table in (*self.tables.values(), rejected_table, self.lines, self.candidates):
-            _fit_headers(table)
+            fit_headings(table)
 
         layout = QVBoxLayout(self)
         layout.addWidget(title)  # its own row: beside the buttons it was cut short
@@ -270,9 +255,7 @@ class ReconcileView(QWidget):
         summary = self.reconcile.summary(run_id)
         for i, kind in enumerate(KINDS):
             model = self.models[kind]
-            model.reset(lambda offset, limit, k=kind: self.reconcile.items(run_id, k, offset,
-                                                                            limit),
-                        summary.counts.get(kind, 0))
+            model.reset(partial(self.reconcile.items, run_id, kind), summary.counts.get(kind, 0))
             self.tabs.setTabText(i, f"{TAB_TITLES[kind]} ({summary.counts.get(kind, 0):,})")
         rejected = self.reconcile.rejected(run_id)
         self.rejected_model.set_rows(rejected)
@@ -526,7 +509,7 @@ class CorrectionsExportDialog(QDialog):
 
         self.services = services
         self.run_id = run_id
-        self.result: Disclosure | None = None
+        self.disclosure: Disclosure | None = None
         self.op: Operation | None = None
         self.setWindowTitle("Export the corrections return")
         self.setMinimumWidth(560)
@@ -620,7 +603,7 @@ class CorrectionsExportDialog(QDialog):
 
     def _done(self, result: Disclosure, recipient: str) -> None:
         self.op = None
-        self.result = result
+        self.disclosure = result
         remember_recipient(self.services.prefs.settings, recipient)
         self.progress.hide()
         self.outcome.setText(f"Written: {result.path.name} ({result.size:,} bytes, marked "
