@@ -35,6 +35,7 @@ from app import __version__
 from app.domain.errors import NotFound, ValidationError
 from app.domain.nominal import parse_ref
 from app.domain.roles import Perm
+from app.domain.text import MSG_TEXT, text_problem, tidy_text
 from app.io.marking import DocumentInfo, Marking, most_restrictive
 from app.io.safe_write import ExportResult, ProgressSink, atomic_export
 from app.io.xlsx import Column, SheetSpec, write_return
@@ -190,16 +191,44 @@ class Disclosure:
 
 
 def _clean(value: str, field_name: str, limit: int, *, multiline: bool = False) -> str:
-    text = (value or "").replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(ch for ch in text
-                   if ch.isprintable() or (multiline and ch == "\n") or ch == " ")
-    text = text.strip() if multiline else " ".join(text.split())
+    """A disclosure's recipient (one line) or justification (may be several lines) as it is
+    recorded: judged by the shared check for typed text (``app.domain.text``), never by a list
+    of its own. Both are typed at the time of the export and are the audit log's record of
+    who was given what and why, so a character that does not belong is refused with a message
+    naming the field (a control character; in the recipient a line break or a bidirectional
+    override, which could make the name read as someone else) rather than dropped unseen: the
+    user corrects the field. Text that passes is kept whole: NFC, line breaks as LF, stripped; the
+    recipient's runs of white space (a tab, two spaces) become one space. Record data in the
+    cells of a return is not judged here: app.io.xlsx replaces what XML cannot hold with
+    U+FFFD and guards formulas, so a return of old data is never refused for its text."""
+    text = value or ""
+    if not isinstance(text, str):
+        raise ValidationError(field_name, MSG_TEXT)
+    problem = text_problem(text, multiline=multiline)
+    if problem is None and not _encodable(text):
+        problem = MSG_NOT_TEXT  # lone surrogates (undecodable bytes of a command line)
+    if problem is not None:
+        raise ValidationError(field_name, problem)
+    text = tidy_text(text, multiline=multiline)
+    if not multiline:
+        text = " ".join(text.split())
     if not text:
         what = "who will receive it" if field_name == "recipient" else "why it is disclosed"
         raise ValidationError(field_name, f"is required: say {what}")
     if len(text) > limit:
         raise ValidationError(field_name, f"must be at most {limit:,} characters")
     return text
+
+
+MSG_NOT_TEXT = "contains characters that are not valid text"
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_disclosure(recipient: str, justification: str) -> tuple[str, str]:

@@ -448,3 +448,101 @@ def test_every_registered_return_writes_no_formula_from_hostile_data(
         actions = set(s.scalars(select(AuditEntry.action).where(
             AuditEntry.category == "disclosure")))
     assert {f"export.{d.name}" for d in known_returns()} <= actions
+
+
+# --- the recipient and justification: the shared text check, nothing dropped unseen ------------
+
+
+def test_disclosure_text_is_refused_not_silently_cut() -> None:
+    from app.domain.text import MSG_BIDI, MSG_CONTROL, MSG_ONE_LINE
+
+    check = exports.check_disclosure
+    # Control characters (C0, DEL, C1; ESC can drive a terminal) are refused, field named.
+    for bad in ("Hub\x00", "Hub\x07x", "\x1b[31mHub", "Hub\x7f", "Hub\x85", "Hub\x9b"):
+        with pytest.raises(ValidationError) as caught:
+            check(bad, "why")
+        assert caught.value.field == "recipient"
+        assert caught.value.message in (MSG_CONTROL, MSG_ONE_LINE)  # \x85 is a line break
+        assert "Hub" not in str(caught.value)  # the message never repeats the value
+        with pytest.raises(ValidationError) as caught:
+            check("Hub", f"why{bad}")
+        assert caught.value.field == "justification" and caught.value.message == MSG_CONTROL
+    # The recipient is one line with no direction overrides (it could read as someone else).
+    for bad, message in (("Regional\u202eburh", MSG_BIDI), ("Reg\u2066ional\u2069", MSG_BIDI),
+                         ("Regional\nhub", MSG_ONE_LINE), ("Regional\u2028hub", MSG_ONE_LINE)):
+        with pytest.raises(ValidationError) as caught:
+            check(bad, "why")
+        assert (caught.value.field, caught.value.message) == ("recipient", message)
+    # A lone surrogate (undecodable bytes on a command line) cannot be recorded either.
+    with pytest.raises(ValidationError, match="not valid text"):
+        check("Hub\udcff", "why")
+
+
+def test_disclosure_text_that_passes_is_kept_whole() -> None:
+    check = exports.check_disclosure
+    # What the old filter dropped (not "printable") is kept: the zero-width joiner (emoji,
+    # Indic scripts), right-to-left text and its isolates in the justification, tabs there.
+    recipient, justification = check(" Dr\u00a0Zoë  Llŵyd\tMAPPA\u200dhub ",
+                                     "\u2067מרים כהן\u2069 asked\r\n\tpoint one\rpoint two\n")
+    # Each run of white space (a no-break space, a tab, two spaces) is one space.
+    assert recipient == "Dr Zoë Llŵyd MAPPA\u200dhub"
+    assert justification == "\u2067מרים כהן\u2069 asked\n\tpoint one\npoint two"
+    # NFC: "é" typed two ways is one spelling.
+    assert check("Jose\u0301", "x")[0] == "Jos\u00e9"
+    # Formula triggers are text here; the workbook guards them (next test).
+    for text in ("=cmd|' /C calc'!A0", "+44 1632 960000", "-", "@hub", "＝1+1"):
+        assert check(text, text) == (text, text)
+
+
+def test_hostile_disclosure_text_is_recorded_verbatim_and_never_a_formula(
+        people: dict[str, Vault], media: Path) -> None:
+    carol = people["coordinator"]
+    before = audit_rows(carol)
+    recipient = '=HYPERLINK("http://x.invalid","Hub")'
+    justification = "@SUM(A1)\n\t-2+3 for the\u00a0panel"
+    for name in ("engagement", "headcount"):
+        out = media / f"{name}.xlsx"
+        ExportService(carol).export_return(name, out, recipient=recipient,
+                                           justification=justification,
+                                           start=date(2026, 1, 1), end=date(2026, 10, 31))
+        assert formula_cells(out.read_bytes()) == 0, name
+        wb = openpyxl.load_workbook(out)
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    if isinstance(cell.value, str) and cell.value[:1] in "=@+-":
+                        assert cell.quotePrefix, (name, ws.title, cell.coordinate)
+        wb.close()
+    with people["admin"].read() as s:
+        rows = s.scalars(select(AuditEntry).where(AuditEntry.id > before,
+                                                  AuditEntry.category == "disclosure")).all()
+    assert len(rows) == 2
+    assert {(r.recipient, r.reason) for r in rows} == {(recipient, justification)}
+
+
+def test_a_refused_disclosure_writes_nothing(people: dict[str, Vault], media: Path) -> None:
+    carol = people["coordinator"]
+    before = audit_rows(carol)
+    with pytest.raises(ValidationError) as caught:
+        ExportService(carol).export_return("headcount", media / "x.xlsx",
+                                           recipient="Hub\x1b]0;owned\x07",
+                                           justification="why")
+    assert caught.value.field == "recipient"
+    assert list(media.iterdir()) == [] and audit_rows(carol) == before
+
+
+def test_old_record_data_with_control_characters_still_exports_with_a_trace(
+        people: dict[str, Vault], media: Path) -> None:
+    from app.store.models import Nominal as NominalRow
+
+    carol = people["coordinator"]
+    # Data stored before the shared text check existed: written past the service on purpose.
+    with people["admin"].write() as s:
+        row = s.scalars(select(NominalRow).order_by(NominalRow.id)).first()
+        assert row is not None
+        row.surname = "Ev\x00an\x07s\x0b"
+    out = media / "headcount.xlsx"
+    ExportService(carol).export_return("headcount", out, recipient="Hub", justification="why")
+    strings = all_strings(out)
+    assert "Ev\ufffdan\ufffds\ufffd" in strings  # each lost character shows as U+FFFD
+    assert not any(PLAIN_SAFE.search(s) for s in strings)

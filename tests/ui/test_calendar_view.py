@@ -282,3 +282,83 @@ def test_open_record_routes_to_the_nominal_area(
     # A kind whose area does not exist says so instead of failing.
     assert window.open_record("meeting", "MTG-000001") is False
     assert ctl.dialogs.calls[-1][1] == "Open record"
+
+
+def _due_items(n: int, long_every: int = 0) -> list[Any]:
+    from app.domain.rules import DueItem
+
+    return [DueItem(TODAY + timedelta(days=i % 30), "contact_due", f"NM-{i + 1:06d}",
+                    "Action due (A. Officer): confirm the release address with the prison "
+                    "offender manager" if long_every and i % long_every == 0
+                    else f"Contact due (every {14 * (1 + i % 4)} days)") for i in range(n)]
+
+
+def test_what_gets_the_room_and_wraps_only_when_cut(qtbot: Any) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QHeaderView
+
+    from ui.calendar.common import DueColumns, DueItemTableModel
+    from ui.widgets import record_table
+
+    model = DueItemTableModel(columns=("Date", "Ref", "What", "Status"))
+    table = record_table(model, "Items", row_height=24)
+    fit = DueColumns(table, model, wrap=True)
+    qtbot.addWidget(table)
+    model.set_items(_due_items(100_000), TODAY)  # the 100k case: nothing is measured per row
+    table.resize(700, 300)
+    table.show()
+    qtbot.waitExposed(table)
+    header = table.horizontalHeader()
+    fm = table.fontMetrics()
+    # Date, Ref and Status hold their longest value; What stretches over the rest.
+    assert header.sectionSize(0) > fm.horizontalAdvance("00/00/0000")
+    assert header.sectionSize(1) > fm.horizontalAdvance("NM-100000")
+    assert header.sectionSize(3) > fm.horizontalAdvance("Due today")
+    assert header.sectionResizeMode(2) == QHeaderView.ResizeMode.Stretch
+    assert fit.lines == 1 and not table.wordWrap()
+    # Narrow: the titles would be cut, so every row is two lines high and titles wrap.
+    table.resize(330, 300)
+    qtbot.waitUntil(lambda: fit.lines == 2)
+    assert table.wordWrap()
+    rows = table.verticalHeader()
+    assert rows.defaultSectionSize() == 24 + fm.lineSpacing()
+    assert {rows.sectionSize(r) for r in (0, 1, 50_000, 99_999)} == {rows.defaultSectionSize()}
+    # Wide again: one line.
+    table.resize(800, 300)
+    qtbot.waitUntil(lambda: fit.lines == 1)
+    assert rows.sectionSize(99_999) == 24
+    # The full text stays in the tooltip.
+    assert "Contact due (every" in model.index(0, 2).data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_one_long_title_among_short_ones_does_not_double_every_row(qtbot: Any) -> None:
+    from ui.calendar.common import DueColumns, DueItemTableModel
+    from ui.widgets import record_table
+
+    model = DueItemTableModel(columns=("Date", "Ref", "What"))
+    table = record_table(model, "Items", row_height=24)
+    fit = DueColumns(table, model, wrap=True)
+    qtbot.addWidget(table)
+    table.resize(520, 300)
+    table.show()
+    model.set_items(_due_items(40, long_every=10), TODAY)  # 4 long titles in 40
+    qtbot.waitExposed(table)
+    assert fit.title_room() < max(fit._title_widths)  # the long ones are cut...
+    assert fit.lines == 1  # ...but they are a tenth: they elide, with the tooltip
+    model.set_items(_due_items(40, long_every=2), TODAY)  # half of them long
+    qtbot.waitUntil(lambda: fit.lines == 2)
+
+
+def test_agenda_title_moves_the_filters_to_their_own_row(view: Any, qtbot: Any) -> None:
+    view.resize(1600, 700)
+    view.set_mode("month")
+    wait_loaded(qtbot, view)
+    assert view.bar.indexOf(view.bar_filters) >= 0  # a month's title: one row is enough
+    view.resize(1070, 700)  # the area at a 1280 px window
+    view.set_mode("agenda")  # "28 Nov 2026 – 25 Feb 2027" leaves no room beside it
+    wait_loaded(qtbot, view)
+    assert view.bar2.indexOf(view.bar_filters) >= 0  # was left squeezed over each other
+    view.resize(1600, 700)
+    view.set_mode("month")
+    wait_loaded(qtbot, view)
+    assert view.bar.indexOf(view.bar_filters) >= 0

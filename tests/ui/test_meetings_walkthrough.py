@@ -128,20 +128,80 @@ def test_correspondence_log_keeps_its_columns_readable(services: Any, qtbot: Any
     qtbot.waitExposed(view)
     header = view.view.horizontalHeader()
     fm = view.view.fontMetrics()
+    # The form sits beside the log and the log fits: no sideways scroll, Reply in sight.
+    assert view.form_box.isVisible()
+    qtbot.waitUntil(lambda: header.length() <= view.view.viewport().width())
+    assert not view.view.isColumnHidden(8)
     # Fixed-format columns show their values whole; Subject is never reduced to "…".
-    for col, sample in ((0, "COR-000000"), (1, "00/00/0000"), (6, "ISA-000000"),
-                        (8, "Overdue (00/00/0000)")):
+    for col, sample in ((0, "COR-000000"), (1, "00/00/0000"), (8, "Overdue 00/00/0000")):
         assert header.sectionSize(col) > fm.horizontalAdvance(sample), col
     assert header.sectionSize(SUBJECT) >= SUBJECT_MIN
     assert view.view.textElideMode() == Qt.TextElideMode.ElideRight
-    # The form gives the room to the log: the log is at least twice as wide.
-    side = view.add_button.parentWidget()
-    assert side is not None and side.width() <= 340
-    assert view.view.width() >= 2 * side.width()
-    # Subject takes up the slack when the window widens.
+    # The form is never cut (its labels show in full) and gives the room to the log.
+    side = view.form_scroll.widget()
+    assert side is not None and side.width() >= side.minimumSizeHint().width()
+    assert view.form_box.width() <= 360
+    assert view.view.width() >= 2 * view.form_box.width()
+    # Columns hidden for want of width are read in Subject's tooltip.
+    hidden = view.hidden_columns()
+    assert set(hidden) <= {"Nominals", "ISA", "Type"}
+    # Subject takes up the slack when the window widens, and hidden columns come back.
     before = header.sectionSize(SUBJECT)
     view.resize(1500, 660)
     qtbot.waitUntil(lambda: header.sectionSize(SUBJECT) > before)
+    assert view.hidden_columns() == []
+    assert header.length() <= view.view.viewport().width()
+
+
+def test_correspondence_log_at_the_minimum_window_width(services: Any, qtbot: Any,
+                                                       vault: Vault) -> None:
+    from app.domain.meetings import CorrespondenceInput, Direction
+    from app.services.correspondence import CorrespondenceService
+    from ui.meetings.correspondence import SUBJECT, CorrespondenceView
+
+    CorrespondenceService(vault).add(CorrespondenceInput(
+        "HM Prison and Probation Service", Direction.OUT, TODAY,
+        "Request for the release address and licence conditions", "information_request",
+        justification="Managing risk on release", reply_by=TODAY))
+    view = CorrespondenceView(services, today=Clock(TODAY))
+    qtbot.addWidget(view)
+    view.resize(750, 660)  # the area at the 960 px minimum window
+    view.show()
+    qtbot.waitExposed(view)
+    header = view.view.horizontalHeader()
+    # Too narrow for the form beside the log: the form waits, the log fits.
+    qtbot.waitUntil(lambda: view.form_box.isHidden())
+    qtbot.waitUntil(lambda: header.length() <= view.view.viewport().width())
+    for col in (0, 1, 2, 3, SUBJECT, 8):
+        assert not view.view.isColumnHidden(col), col
+    subject_tip = view.proxy.index(0, SUBJECT).data(Qt.ItemDataRole.ToolTipRole)
+    assert "Request for the release address" in subject_tip
+    assert "Type: " in subject_tip and "ISA: none" in subject_tip
+    # Log reply… brings the form back; the user's choice then stands whatever the width.
+    assert view.select(view.model.record(0).ref)
+    view.reply_button.click()
+    assert view.form_box.isVisible() and view.form_toggle.text() == "&Hide form"
+    view.resize(740, 660)
+    assert view.form_box.isVisible()
+    view.form_toggle.click()
+    assert view.form_box.isHidden() and view.form_toggle.text() == "S&how form"
+    view.resize(1400, 660)
+    qtbot.wait(10)
+    assert view.form_box.isHidden()
+
+
+def test_fit_widths_shares_the_room_subject_first() -> None:
+    from ui.meetings.correspondence import SUBJECT, fit_widths
+
+    least = {3: 70, SUBJECT: 160, 7: 60}
+    wanted = {3: 130, SUBJECT: 320, 7: 90}
+    assert fit_widths(100, least, wanted) == least  # too narrow: the least, then a scroll
+    assert fit_widths(290, least, wanted) == least
+    assert fit_widths(390, least, wanted) == {3: 70, SUBJECT: 260, 7: 60}  # Subject first
+    # Past Subject's wanted width the others grow in proportion, then Subject takes the rest.
+    assert fit_widths(495, least, wanted) == {3: 100, SUBJECT: 320, 7: 75}
+    widths = fit_widths(1000, least, wanted)
+    assert widths[3] == 130 and widths[7] == 90 and sum(widths.values()) == 1000
 
 
 def test_correspondence_tells_a_reader_why_the_form_is_greyed_out(

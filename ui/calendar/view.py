@@ -299,6 +299,7 @@ class CalendarView(QWidget):
 
     def _place_filters(self) -> None:
         room = self.width() - 40  # the view's side margins (20 + 20)
+        self.bar.invalidate()  # its size hint is cached until the next layout pass
         own_row = self.bar2.indexOf(self.bar_filters) >= 0
         needed = self.bar.sizeHint().width() + (
             self.bar_filters.sizeHint().width() + self.bar.spacing() if own_row else 0)
@@ -367,6 +368,8 @@ class CalendarView(QWidget):
         else:
             start, end = self.visible_range()
             self.period.setText(f"{long_date(start)} – {long_date(end)}")
+        # The agenda's title is longer than a month's: the filters may need their own row.
+        self._place_filters()
 
     # -- navigation ----------------------------------------------------------------------------
     def select_day(self, day: date) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from PySide6.QtCore import QEvent, QItemSelection, QObject, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -107,13 +107,18 @@ class CorrespondenceView(QWidget):
         lab.setBuddy(self.agency_filter)
         filters.addWidget(lab)
         filters.addWidget(self.agency_filter)
-        self.agency_filter.setMinimumWidth(200)
+        # Wide enough for most agencies (the list shows them in full), not for the longest.
+        self.agency_filter.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.agency_filter.setMinimumContentsLength(18)
         self.count.setWordWrap(True)  # wraps rather than widening the window at 960 px
         self.count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         filters.addWidget(self.awaiting)
         filters.addStretch(1)
         filters.addWidget(self.count, 1)
-        # At the 960 px minimum the log fits only without the form beside it.
+        # Below FORM_BESIDE_FROM (a 960 px window) the log fits only without the form beside
+        # it: the form is then hidden until asked for (this button, or Log reply…).
+        self.form_choice: bool | None = None  # None: shown or hidden by the width
         self.form_toggle = QPushButton("&Hide form")
         self.form_toggle.setToolTip("Hide or show the form for a new item, to give the log "
                                     "the width (Log reply… shows it again)")
@@ -272,7 +277,6 @@ class CorrespondenceView(QWidget):
         self.read_only_note.setObjectName("InfoBox")
         self.read_only_note.setWordWrap(True)
         self.read_only_note.setVisible(not services.can(Perm.MEETING_WRITE))
-        slay.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignRight)
         slay.addStretch(1)
         self.writable = services.can(Perm.MEETING_WRITE)
         side.setEnabled(self.writable)
@@ -282,16 +286,23 @@ class CorrespondenceView(QWidget):
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(8)
         # The form is as narrow as its labels and fields allow (never cut: the log gets the
-        # room), and scrolls rather than squeezing its fields over each other on a short screen.
-        self.form_box = QScrollArea()
-        self.form_box.setWidget(side)
-        self.form_box.setWidgetResizable(True)
-        self.form_box.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.form_box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scrollbar = self.form_box.verticalScrollBar().sizeHint().width()
+        # room), and scrolls rather than squeezing its fields over each other on a short
+        # screen; its button stays in sight below it.
+        self.form_scroll = QScrollArea()
+        self.form_scroll.setWidget(side)
+        self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.form_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.add_button.setEnabled(self.writable)
+        self.form_box = QWidget()
+        fbox = QVBoxLayout(self.form_box)
+        fbox.setContentsMargins(0, 0, 0, 0)
+        fbox.addWidget(self.form_scroll, 1)
+        fbox.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignRight)
+        scrollbar = self.form_scroll.verticalScrollBar().sizeHint().width()
         self.form_box.setMinimumWidth(side.minimumSizeHint().width() + scrollbar)
         self.form_box.setMaximumWidth(340 + scrollbar)
-        self.form_toggle.clicked.connect(lambda: self.show_form(self.form_box.isHidden()))
+        self.form_toggle.clicked.connect(self.toggle_form)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(log_split)
@@ -301,7 +312,7 @@ class CorrespondenceView(QWidget):
         split.setStretchFactor(1, 0)
         split.setSizes([1010, self.form_box.minimumWidth()])
         self.split = split
-        left = QVBoxLayout(self)
+        left = self.outer = QVBoxLayout(self)
         left.addWidget(heading("Correspondence", "Partner agencies, information-sharing "
                                "agreements and replies due"))
         left.addLayout(filters)
@@ -366,8 +377,33 @@ class CorrespondenceView(QWidget):
         return [str(self.model.headerData(c, Qt.Orientation.Horizontal))
                 for c in range(self.model.columnCount()) if self.view.isColumnHidden(c)]
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.form_choice is None:
+            self._place_form(self.width() >= self.form_beside_from())
+
+    def form_beside_from(self) -> int:
+        """The least width of this view at which the form sits beside a log that shows its
+        Ref, Date, Dir., Agency, Subject and Reply without a sideways scroll."""
+        least = (sum(w for c, w in self.fixed_widths.items() if c not in HIDE_ORDER)
+                 + self._chars(LOG_ELASTIC[3][0]) + SUBJECT_MIN)
+        frame = self.view.frameWidth() * 2 + self.view.verticalScrollBar().sizeHint().width()
+        margins = self.outer.contentsMargins()
+        return (least + frame + self.form_box.minimumWidth() + self.split.handleWidth()
+                + margins.left() + margins.right())
+
+    def toggle_form(self) -> None:
+        self.show_form(self.form_box.isHidden())
+
     def show_form(self, shown: bool) -> None:
-        """Show or hide the form beside the log (the log takes the width)."""
+        """Show or hide the form beside the log (the log takes the width): the user's choice,
+        kept whatever the width."""
+        self.form_choice = shown
+        self._place_form(shown)
+
+    def _place_form(self, shown: bool) -> None:
+        if self.form_box.isHidden() == (not shown):
+            return
         self.form_box.setVisible(shown)
         self.form_toggle.setText("&Hide form" if shown else "S&how form")
 
@@ -495,6 +531,10 @@ class CorrespondenceView(QWidget):
             f"Re: {item.subject}")
         self.subject.setText(subject[:500])
         self.nominals.setText(", ".join(item.nominal_refs))
+        # A narrow form shows the start of what was filled in, not its end.
+        for line in (self.agency.lineEdit(), self.subject, self.nominals):
+            if line is not None:
+                line.setCursorPosition(0)
         self.sent_on.setDate(qdate(max(self.today(), item.sent_on)))
         self.wants_reply.setChecked(False)
         way = "from" if other == Direction.IN.value else "to"

@@ -441,7 +441,9 @@ class ExportDialog(QDialog):
         self.print_button.setVisible(result.path.suffix.lower() == ".pdf")
         show_done(self.export_button, self.cancel_button, self.close_button)
         self._fit()
-        QTimer.singleShot(0, self._fit)  # once the outcome's wrapped lines are laid out
+        # Once the outcome's wrapped lines are laid out; with the dialog as context, so that
+        # a dialog closed (and deleted) in the meantime is not touched.
+        QTimer.singleShot(0, self, self._fit)
 
     def _error(self, exc: CasewardError) -> None:
         self.op = None
