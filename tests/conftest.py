@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,6 +38,63 @@ PASSPHRASE = "correct horse battery staple"
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(_SESSION_HOME, ignore_errors=True)
+
+
+# Under pytest-xdist (scripts/test.sh runs `-n auto --dist loadgroup`) every test is handed out on
+# its own, except that the tests of a module that defines a module- or class-scoped fixture (a
+# built bundle, a template vault) stay together on one worker, so the fixture is made once, as in a
+# plain run. (xdist's own loadgroup marks do not work with pytest 9.2, which no longer reads the
+# node id xdist rewrites; hence this scheduler.) The longest modules are collected first so that
+# they overlap the rest instead of ending the run alone. Each worker imports this file by itself:
+# its own CASEWARD_HOME, keyring file and temp folders.
+_START_FIRST = (
+    "tests/packaging/test_bundle.py",  # bundle build + offline install: minutes, one worker
+    "tests/reliability/test_kill9.py",
+    "tests/ui/test_retention_view.py",
+    "tests/reliability/test_fuzz_nominal_add.py",
+    "tests/cli/test_retention_cli.py",
+)
+_SHARED_SCOPE = re.compile(r"""scope\s*=\s*["'](?:module|class|package)["']""")
+
+
+@functools.cache
+def _module_shares_a_fixture(module: str) -> bool:
+    path = ROOT / module
+    return path.is_file() and _SHARED_SCOPE.search(path.read_text(encoding="utf-8")) is not None
+
+
+def _work_unit(nodeid: str) -> str:
+    module = nodeid.split("::", 1)[0]
+    return module if _module_shares_a_fixture(module) else nodeid
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+
+    def rank(item: pytest.Item) -> int:
+        module = item.nodeid.split("::", 1)[0]
+        return _START_FIRST.index(module) if module in _START_FIRST else len(_START_FIRST)
+
+    items.sort(key=rank)  # stable: the order within each module is kept
+
+
+try:
+    from xdist.scheduler import LoadScopeScheduling
+except ImportError:  # pragma: no cover - xdist is a dev dependency; plain pytest still works
+    LoadScopeScheduling = None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if LoadScopeScheduling is None or config.getvalue("dist") != "loadgroup":
+        return None
+
+    class ModuleFixtureScheduling(LoadScopeScheduling):  # type: ignore[misc, valid-type]
+        def _split_scope(self, nodeid: str) -> str:
+            return _work_unit(nodeid)
+
+    return ModuleFixtureScheduling(config, log)
 
 
 @pytest.fixture

@@ -153,11 +153,18 @@ def test_nominal_filters_wrap_at_the_minimum_width(signed_in: Any, qtbot: Any) -
     view = getattr(area, "list_view", None) or getattr(area, "front", None) or area
     view = next(w for w in (view, *area.findChildren(type(view))) if hasattr(w, "filter_row"))
     qtbot.waitUntil(lambda: view.manager.count() > 1 and view.force.count() > 1)
+    combos = (view.status, view.risk, view.manager, view.force)
+
+    def settled() -> bool:
+        # Layout requests are posted events: on a loaded machine the boxes take their widths
+        # a little after the resize. Wait for that, then check everything below.
+        return all(c.width() >= c.sizeHint().width() for c in combos)
+
     for width in (1280, window.minimumWidth()):
         window.resize(width, 800)
         qtbot.waitUntil(lambda w=width: window.width() == w)
-        qtbot.wait(50)
-        pairs = [c.parentWidget() for c in (view.status, view.risk, view.manager, view.force)]
+        qtbot.waitUntil(settled, timeout=5000)
+        pairs = [c.parentWidget() for c in combos]
         boxes = [*pairs, view.clear_button]
         for box in boxes:
             assert box.geometry().right() <= view.filter_row.width(), box.objectName()
