@@ -591,7 +591,7 @@ def create_vault(
         engine = make_engine(path, data_key, immediate=True)
         try:
             with engine.begin() as conn:
-                schema.upgrade(conn)
+                schema.create_fresh(conn)
             with Session(engine) as s, s.begin():
                 integrity = secrets.token_bytes(32)
                 for key, value in {

@@ -156,3 +156,47 @@ def test_an_older_vault_is_backed_up_before_the_upgrade_runs(
     unlock_vault(path, "alice", PASSPHRASE, secret_store=MemorySecretStore()).lock()
     assert len(seen) == 1
     assert any(name.startswith("m.cwv.pre-0001-") and name.endswith(".bak") for name in seen[0])
+
+
+def _master(conn: object) -> list[tuple[str, str, str, str | None]]:
+    return [tuple(r) for r in conn.exec_driver_sql(  # type: ignore[attr-defined]
+        "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name")]
+
+
+def test_a_new_vault_replays_exactly_the_schema_the_migrations_make(
+    fresh: tuple[Path, str], tmp_path: Path
+) -> None:
+    """create_vault replays the migrations' DDL instead of running them: the result must be the
+    same database schema as running them on an empty keyed file, object for object (tables,
+    indexes, the FTS table and its shadow tables, SQLite's own), at the same revision."""
+    import secrets
+
+    from app.security.crypto import decode_recovery_key
+
+    migrated = make_engine(tmp_path / "migrated.db", secrets.token_bytes(32), immediate=True)
+    replayed = make_engine(fresh[0], decode_recovery_key(fresh[1]))
+    try:
+        with migrated.begin() as conn:
+            schema.upgrade(conn)
+        with migrated.connect() as a, replayed.connect() as b:
+            expected, got = _master(a), _master(b)
+            assert schema.current_revision(b) == schema.current_revision(a) == schema.SCHEMA_HEAD
+        assert len(expected) > 150
+        assert got == expected
+        assert any(name == "nominal_search_data" for _t, name, _n, _s in got)  # FTS shadow
+    finally:
+        migrated.dispose()
+        replayed.dispose()
+
+
+def test_the_replay_refuses_a_database_that_is_not_empty(copy: tuple[Path, str]) -> None:
+    from app.security.crypto import decode_recovery_key
+
+    engine = make_engine(copy[0], decode_recovery_key(copy[1]), immediate=True)
+    before = copy[0].read_bytes()
+    try:
+        with pytest.raises(RuntimeError, match="empty"), engine.begin() as conn:
+            schema.create_fresh(conn)
+    finally:
+        engine.dispose()
+    assert copy[0].read_bytes() == before
