@@ -76,8 +76,11 @@ def main() -> int:
             card.table.selectRow(0)
             dialog = today.log_contact_current()
             app.processEvents()
-            save(over_backdrop(window.grab().toImage(), dialog), "calendar-log-contact")
-            dialog.reject()
+            if dialog is None:  # e.g. an admin: the role may read contacts, not log them
+                print("log-contact dialog skipped: this user's role may not log contacts")
+            else:
+                save(over_backdrop(window.grab().toImage(), dialog), "calendar-log-contact")
+                dialog.reject()
 
         from ui.engagement import NominalEngagementTabs
 
