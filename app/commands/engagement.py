@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -57,13 +58,22 @@ def cmd_calendar(cli: Cli, args: argparse.Namespace) -> int:
     items = CalendarService(cli.open_vault()).items(
         start, end, kinds=args.kind, manager=args.manager, force=args.force
     )
-    cli.emit(
-        [i.as_dict() for i in items],
-        "\n".join(
-            f"{i.date.day:>2} {i.date:%b %Y}  {i.kind:<17} {i.ref:<10} {i.title}" for i in items
-        )
-        or "Nothing due in that range.",
-    )
+    # Only the form asked for is made: a 90-day range holds ~100,000 items.
+    if cli.json:
+        from app.domain.rules import due_items_as_dicts
+
+        cli.emit(due_items_as_dicts(items))
+        return 0
+    days: dict[date, str] = {}
+
+    def day(d: date) -> str:
+        text = days.get(d)
+        if text is None:
+            text = days[d] = f"{d.day:>2} {d:%b %Y}"
+        return text
+
+    cli.emit(None, "\n".join(f"{day(i.date)}  {i.kind:<17} {i.ref:<10} {i.title}" for i in items)
+             or "Nothing due in that range.")
     return 0
 
 

@@ -536,6 +536,16 @@ def test_due_item_checks_its_kind_and_serialises() -> None:
         DueItem(D(2025, 6, 10), "birthday", "N-1", "x")  # type: ignore[arg-type]
 
 
+def test_items_serialise_in_bulk_exactly_as_one_by_one() -> None:
+    items = [DueItem(D(2025, 6, 10 + n % 3), "contact_due", f"NM-{n:06d}", f"t{n}")
+             for n in range(10)]
+    items.append(DueItem(D(2024, 2, 29), "meeting", "MTG-000001", "Leap-day meeting"))
+    bulk = rules.due_items_as_dicts(items)
+    assert bulk == [i.as_dict() for i in items]
+    assert [list(d) for d in bulk] == [list(i.as_dict()) for i in items]  # key order too
+    assert rules.due_items_as_dicts([]) == []
+
+
 @pytest.mark.parametrize(
     ("due", "lead", "status"),
     [
