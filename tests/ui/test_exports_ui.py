@@ -92,6 +92,21 @@ def test_export_headcount_from_the_dialog(qtbot: Any, services: Any, tmp_path: P
     row = [view.model.index(0, c).data() for c in range(view.model.columnCount())]
     assert row[2] == "Exported headcount" and row[4] == "National CT hub"
     assert row[6] == "headcount-2026-11-25.xlsx" and row[7] == dialog.disclosure.sha256
+    # A read-only record table: several rows may be chosen, and Copy (Ctrl+C, or the
+    # right-click menu) puts them on the clipboard as tab-separated text.
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QAbstractItemView
+
+    table = view.table
+    assert table.selectionMode() == QAbstractItemView.SelectionMode.ExtendedSelection
+    assert table.editTriggers() == QAbstractItemView.EditTrigger.NoEditTriggers
+    assert table.columnWidth(0) == 130 and table.horizontalHeader().stretchLastSection()
+    board = QGuiApplication.clipboard()
+    board.clear()
+    table.selectRow(0)
+    next(a for a in table.actions() if a.objectName() == "copySelection").trigger()
+    assert board.text() == "\t".join(str(v) for v in row)
+    board.clear()
 
 
 def test_cancelled_export_leaves_nothing(qtbot: Any, services: Any, tmp_path: Path,

@@ -267,3 +267,69 @@ def test_viewer_cannot_log_correspondence(services: Any, qtbot: Any, vault: Vaul
     view = CorrespondenceView(services, today=Clock(TODAY - timedelta(days=1)))
     qtbot.addWidget(view)
     assert not view.add_button.isEnabled()
+
+
+def test_partner_agency_shows_the_start_of_a_long_name(services: Any, qtbot: Any) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from ui.meetings.correspondence import CorrespondenceView
+
+    view = CorrespondenceView(services, today=Clock(TODAY))
+    qtbot.addWidget(view)
+    view.resize(1280, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    view.show_form(True)
+    view.activateWindow()  # focus moves within the active window only
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is view)
+    line = view.agency.lineEdit()
+    assert line is not None
+    long_name = "Northshire and Westvale Joint Probation and Youth Offending Partnership Board"
+    # Set by the program (a reply, or the choices reloaded) while not focused: the start shows.
+    view.agency.setCurrentText(long_name)
+    assert line.text() == long_name and line.cursorPosition() == 0
+    view.load_choices()
+    assert line.text() == long_name and line.cursorPosition() == 0
+    # Typed: the cursor follows the typing, then goes back to the start when focus leaves.
+    view.agency.setCurrentText("")
+    line.setFocus()
+    qtbot.waitUntil(line.hasFocus)
+    qtbot.keyClicks(line, long_name)
+    assert line.cursorPosition() == len(long_name)
+    view.subject.setFocus()
+    qtbot.waitUntil(view.subject.hasFocus)
+    assert line.text() == long_name and line.cursorPosition() == 0
+    # What is painted is the start of the name (a left-aligned line edit scrolled to 0).
+    assert line.cursorRect().left() < line.width() // 4
+
+
+def test_meeting_tables_are_record_tables(services: Any, qtbot: Any, vault: Vault) -> None:
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QAbstractItemView
+
+    from ui.meetings.meetings import MeetingsArea
+
+    seed(vault)
+    view = MeetingsArea(services, today=Clock(TODAY))
+    qtbot.addWidget(view)
+    table = view.view
+    assert table.selectionMode() == QAbstractItemView.SelectionMode.SingleSelection
+    assert table.editTriggers() == QAbstractItemView.EditTrigger.NoEditTriggers
+    assert table.isSortingEnabled() and not table.tabKeyNavigation()
+    assert table.horizontalHeader().sortIndicatorSection() == 1  # newest first
+    assert table.model().rowCount() == 2
+    # The agenda and the actions raised keep their own order (no header sort).
+    assert not view.editor.agenda.isSortingEnabled()
+    assert not view.editor.actions_table.isSortingEnabled()
+    # Ctrl+C (the table's copy action) puts the selected row, visible columns only, on the
+    # clipboard.
+    board = QGuiApplication.clipboard()
+    board.clear()
+    table.selectRow(0)
+    copy = next(a for a in table.actions() if a.objectName() == "copySelection")
+    copy.trigger()
+    shown = [c for c in range(table.model().columnCount()) if not table.isColumnHidden(c)]
+    assert board.text() == "\t".join(str(table.model().index(0, c).data() or "")
+                                     for c in shown)
+    assert board.text().count("\t") == len(shown) - 1 >= 2
+    board.clear()

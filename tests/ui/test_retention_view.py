@@ -189,3 +189,31 @@ def test_erase_cancelled_changes_nothing(vault: Vault, runner: Any, fake_dialogs
     assert view.current_ref() == first and view.decisions == 0
     with vault.read() as s:
         assert s.scalar(select(func.count()).select_from(RetentionDecision)) == 0
+
+
+def test_queue_copies_the_selected_row_and_tab_leaves_it(vault: Vault, runner: Any,
+                                                          fake_dialogs: Any, settings: Any,
+                                                          qtbot: Any) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QAbstractItemView
+
+    fill(vault, 3)
+    view = make_view(vault, runner, fake_dialogs, settings, qtbot)
+    table, model = view.table, view.model
+    assert table.selectionMode() == QAbstractItemView.SelectionMode.SingleSelection
+    assert table.editTriggers() == QAbstractItemView.EditTrigger.NoEditTriggers
+    assert table.horizontalHeader().sectionResizeMode(4) == (
+        table.horizontalHeader().ResizeMode.Stretch)
+    board = QGuiApplication.clipboard()
+    board.clear()
+    table.setFocus()
+    table.selectRow(1)
+    qtbot.waitUntil(lambda: view.current_ref() == model.record(1).ref)
+    qtbot.keyClick(table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    expected = "\t".join(str(model.index(1, c).data() or "")
+                         for c in range(model.columnCount()))
+    assert board.text() == expected and model.record(1).ref in board.text()
+    board.clear()
+    qtbot.keyClick(table, Qt.Key.Key_Tab)
+    assert not table.hasFocus() and table.currentIndex().row() == 1

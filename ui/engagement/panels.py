@@ -14,7 +14,6 @@ from typing import Any, Generic, TypeVar
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
     QHeaderView,
@@ -416,8 +415,8 @@ class PathwayMapView(QWidget):
         self.levels: tuple[str, ...] = ()
         self.model: RowsTableModel[PathwayMapRow] = RowsTableModel([], self)
         split = QSplitter(Qt.Orientation.Horizontal)
-        self.table = QTableView()
-        self.table.setAccessibleName("Pathways")
+        # Rebuilt columns on each reload (one per need level): the view is set up once here.
+        self.table = record_table(self.model, "Pathways", row_height=30)
         split.addWidget(self.table)
         side = QWidget()
         col = QVBoxLayout(side)
@@ -460,11 +459,6 @@ class PathwayMapView(QWidget):
         self.table.setModel(self.model)
         if old is not None:
             old.deleteLater()
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for c in range(1, self.model.columnCount()):

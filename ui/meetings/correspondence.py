@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from PySide6.QtCore import QEvent, QItemSelection, QObject, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QResizeEvent
+from PySide6.QtGui import QBrush, QColor, QFocusEvent, QFont, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -83,6 +83,35 @@ def fit_widths(room: int, least: dict[int, int], wanted: dict[int, int]) -> dict
             extra -= add
     widths[SUBJECT] += max(0, extra)
     return widths
+
+
+class ShowStart(QObject):
+    """Makes an editable combo show the start of a long value when it is not being edited (a
+    QLineEdit keeps its cursor, and so its view, at the end of what was set or typed): on text
+    set while the field has no focus, and when focus leaves it (not for its own pop-up, nor a
+    switch to another window, after which typing goes on where it was)."""
+
+    def __init__(self, combo: QComboBox) -> None:
+        super().__init__(combo)
+        line = combo.lineEdit()
+        assert line is not None, "ShowStart needs an editable combo"
+        self.combo, self.line = combo, line
+        # The combo takes the focus for its line edit (its focus proxy) and hands focus events
+        # on directly, past the line edit's filters: watch the combo.
+        combo.installEventFilter(self)
+        combo.currentTextChanged.connect(self._text_set)
+
+    def _text_set(self, _text: str) -> None:
+        if not self.line.hasFocus():
+            self.line.setCursorPosition(0)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is self.combo and isinstance(event, QFocusEvent)
+                and event.type() == QEvent.Type.FocusOut
+                and event.reason() not in (Qt.FocusReason.PopupFocusReason,
+                                           Qt.FocusReason.ActiveWindowFocusReason)):
+            self.line.setCursorPosition(0)
+        return super().eventFilter(watched, event)
 
 
 class CorrespondenceView(QWidget):
@@ -202,6 +231,7 @@ class CorrespondenceView(QWidget):
         self.agency = QComboBox()
         self.agency.setEditable(True)
         self.agency.setAccessibleName("Partner agency")
+        ShowStart(self.agency)  # a long agency name shows its start, not its end
         self.direction = code_combo([(Direction.OUT.value, "Out (we sent it)"),
                                      (Direction.IN.value, "In (we received it)")],
                                     name="Direction")

@@ -8,9 +8,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QAbstractItemModel, QItemSelection, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -76,7 +76,7 @@ from ui.views.exports import (
     show_done,
     show_progress,
 )
-from ui.widgets import heading, message_label
+from ui.widgets import heading, message_label, record_table
 
 Today = Callable[[], date]
 
@@ -98,20 +98,19 @@ def explain(widget: QWidget, enabled: bool, why_not: str, tip: str = "") -> None
     widget.setToolTip(tip if enabled else why_not)
 
 
-def table_view(model: QSortFilterProxyModel | None, name: str) -> QTableView:
-    view = QTableView()
-    view.setAccessibleName(name)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.verticalHeader().hide()
-    view.setWordWrap(False)
-    view.horizontalHeader().setHighlightSections(False)
-    if model is not None:
-        view.setModel(model)
-        view.setSortingEnabled(True)
-        # Unsorted until a header is clicked: the service's order (overdue first) stands.
-        view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+def table_view(model: QAbstractItemModel | None, name: str, *,
+               sortable: bool | None = None) -> QTableView:
+    """A read-only meetings table (``record_table``: whole rows, one selected, Ctrl+C copies,
+    Tab leaves). ``sortable`` (default: when a model is given) lets a header click sort, with
+    no indicator at first, so the service's order (overdue first) stands until one is clicked.
+    Without a model the caller sets its own (then unsorted: an agenda keeps its order)."""
+    if sortable is None:
+        sortable = model is not None
+    source: QAbstractItemModel = model if model is not None else QStandardItemModel()
+    view = record_table(source, name, row_height=30, alternating=False,
+                        sort_column=-1 if sortable else None)
+    if model is None:
+        source.setParent(view)  # an empty stand-in until the caller's setModel; freed with it
     return view
 
 
@@ -546,8 +545,7 @@ class MeetingEditor(QWidget):
 
         # Agenda and minutes.
         self.agenda_model = AgendaTableModel()
-        self.agenda = table_view(None, "Agenda")
-        self.agenda.setModel(self.agenda_model)
+        self.agenda = table_view(self.agenda_model, "Agenda", sortable=False)
         header = self.agenda.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
@@ -608,8 +606,7 @@ class MeetingEditor(QWidget):
 
         # Actions raised at this meeting.
         self.actions_model = ActionsTableModel()
-        self.actions_table = table_view(None, "Actions raised")
-        self.actions_table.setModel(self.actions_model)
+        self.actions_table = table_view(self.actions_model, "Actions raised", sortable=False)
         raised = self.actions_table.horizontalHeader()
         raised.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         raised.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)

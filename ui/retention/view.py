@@ -12,20 +12,17 @@ from typing import Any
 from PySide6.QtCore import QDate, QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDateEdit,
     QFormLayout,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QScrollArea,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -34,7 +31,15 @@ from app.domain.errors import CasewardError, ValidationError
 from app.services.retention import QueueFilter, RetentionService, ReviewDetail
 from ui.retention.models import RetentionQueueTableModel, uk_date
 from ui.services import Services
-from ui.widgets import EmptyState, FieldError, card, heading, message_label, with_error
+from ui.widgets import (
+    EmptyState,
+    FieldError,
+    card,
+    heading,
+    message_label,
+    record_table,
+    with_error,
+)
 
 
 def _qdate(d: date) -> QDate:
@@ -257,16 +262,8 @@ class RetentionView(QWidget):
 
         split = QSplitter(Qt.Orientation.Horizontal)
         self.model = RetentionQueueTableModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setAccessibleName("Review queue")
+        self.table = record_table(self.model, "Review queue", row_height=30, stretch=(4,))
         header = self.table.horizontalHeader()
-        header.setStretchLastSection(False)
         # Widths from the font, not from the rows (no resize-to-contents on a paged table).
         # Headings are bold (style sheet), which the header's own font does not say.
         heading_font = QFont(header.font())
@@ -277,7 +274,6 @@ class RetentionView(QWidget):
             width = max(bold.horizontalAdvance(RetentionQueueTableModel.COLUMNS[column]) + 20,
                         fm.horizontalAdvance(sample) + 18)
             self.table.setColumnWidth(column, width)
-        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         # The stretched "Record" column may be squeezed, but never below its heading.
         header.setMinimumSectionSize(
             bold.horizontalAdvance(RetentionQueueTableModel.COLUMNS[4]) + 20)

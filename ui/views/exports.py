@@ -30,14 +30,12 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -48,7 +46,7 @@ from app.services.exports import Disclosure, ExportService, proposed_name
 from ui.ops import OpContext, Operation, OpProgressSink
 from ui.services import Services
 from ui.tablemodel import RowTableModel
-from ui.widgets import EmptyState, FieldError, heading, with_error
+from ui.widgets import EmptyState, FieldError, heading, record_table, with_error
 
 RECENT_KEY = "exports/recent_recipients"
 RECENT_MAX = 10
@@ -593,16 +591,9 @@ class ReturnsView(QWidget):
         super().__init__(parent)
         self.services = services
         self.model = ReturnsTableModel()
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for column, width in enumerate((130, 80, 150, 130, 160, 220, 200)):
-            self.table.setColumnWidth(column, width)
+        self.table = record_table(self.model, "Returns and disclosures", row_height=30,
+                                  widths=(130, 80, 150, 130, 160, 220, 200), stretch_last=True,
+                                  multi=True)
         self.new_button = QPushButton("&New export…")
         self.new_button.setProperty("primary", True)
         self.new_button.setToolTip("Write a return to removable media (Ctrl+N)")
