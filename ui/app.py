@@ -35,6 +35,7 @@ from app.services.vault import Vault
 from ui import theme
 from ui.about import about_text
 from ui.clipboard import ClipboardGuard
+from ui.collector import UiThreadCollector
 from ui.dialogs import Dialogs, QtDialogs
 from ui.idle import IdleWatcher
 from ui.main_window import MainWindow
@@ -282,6 +283,9 @@ class CasewardApp(QObject):
         self.clipboard.notice.connect(lambda text: self.window.statusBar().showMessage(text, 5000))
         self.prefs.clipboard_seconds_changed.connect(
             lambda seconds: self.clipboard.set_delay_ms(seconds * 1000))
+        # Cycles are collected on this (the UI) thread only: see ui/collector.py.
+        self.collector = UiThreadCollector(self)
+        self.collector.install()
         app.aboutToQuit.connect(self.shutdown)
 
     # -- start ---------------------------------------------------------------------------------
@@ -481,6 +485,7 @@ class CasewardApp(QObject):
         for widget in QApplication.topLevelWidgets():
             if widget.isVisible():
                 widget.close()
+        self.collector.uninstall()
 
 
 def _report_uncaught_errors(controller: CasewardApp) -> None:

@@ -1,0 +1,67 @@
+"""Python's cyclic garbage collector, run on the UI thread only.
+
+Left automatic, the collector runs in whichever thread happens to allocate when a generation
+fills up: often a background job (a calendar or list query on the OpRunner's pool). A cycle it
+breaks there may hold Qt objects of the UI thread (a widget, an action whose slot captures its
+view); deleting them from another thread crashes the process (seen as a segmentation fault in
+"Garbage-collecting" under a worker's query). While the window runs, automatic collection is
+therefore off and a timer on the UI thread collects, by the same generation thresholds Python
+uses. Reference counting still frees everything that is not in a cycle at once; only cycles
+wait for the next tick.
+
+Bulk passes that pause the collector themselves (``app.domain.bulk.collector_paused``) leave it
+as they find it, so a worker never turns automatic collection back on.
+"""
+
+from __future__ import annotations
+
+import gc
+
+from PySide6.QtCore import QObject, QTimer
+
+TICK_MS = 250
+
+
+class UiThreadCollector(QObject):
+    """Owns the collector while installed: automatic collection off, a UI-thread timer on.
+
+    ``uninstall()`` (also on destruction of the owner) gives the collector back as it was."""
+
+    def __init__(self, parent: QObject | None = None, interval_ms: int = TICK_MS) -> None:
+        super().__init__(parent)
+        self._was_enabled = gc.isenabled()
+        self._thresholds = gc.get_threshold()
+        self.collections = 0
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self.tick)
+        self.installed = False
+
+    def install(self) -> None:
+        if self.installed:
+            return
+        self._was_enabled = gc.isenabled()
+        gc.disable()
+        self._timer.start()
+        self.installed = True
+
+    def uninstall(self) -> None:
+        if not self.installed:
+            return
+        self._timer.stop()
+        self.installed = False
+        gc.collect()  # here, on the UI thread, not in the next worker that allocates
+        if self._was_enabled:
+            gc.enable()
+
+    def tick(self) -> None:
+        """Collect the generations Python would have collected by now (youngest first)."""
+        t0, t1, t2 = self._thresholds
+        c0, c1, c2 = gc.get_count()
+        if t0 <= 0 or c0 < t0:
+            return
+        generation = 0
+        if c1 >= t1:
+            generation = 2 if c2 >= t2 else 1
+        gc.collect(generation)
+        self.collections += 1
