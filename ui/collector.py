@@ -20,6 +20,9 @@ import gc
 from PySide6.QtCore import QObject, QTimer
 
 TICK_MS = 250
+# The installed collectors (by id), and whether automatic collection was on before the first.
+_active: set[int] = set()
+_was_enabled = True
 
 
 class UiThreadCollector(QObject):
@@ -29,7 +32,6 @@ class UiThreadCollector(QObject):
 
     def __init__(self, parent: QObject | None = None, interval_ms: int = TICK_MS) -> None:
         super().__init__(parent)
-        self._was_enabled = gc.isenabled()
         self._thresholds = gc.get_threshold()
         self.collections = 0
         self._timer = QTimer(self)
@@ -38,10 +40,13 @@ class UiThreadCollector(QObject):
         self.installed = False
 
     def install(self) -> None:
+        global _was_enabled
         if self.installed:
             return
-        self._was_enabled = gc.isenabled()
-        gc.disable()
+        if not _active:  # the first of several (two windows' controllers in one process)
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _active.add(id(self))
         self._timer.start()
         self.installed = True
 
@@ -50,8 +55,9 @@ class UiThreadCollector(QObject):
             return
         self._timer.stop()
         self.installed = False
+        _active.discard(id(self))
         gc.collect()  # here, on the UI thread, not in the next worker that allocates
-        if self._was_enabled:
+        if not _active and _was_enabled:  # the last one gives automatic collection back
             gc.enable()
 
     def tick(self) -> None:

@@ -75,3 +75,18 @@ def test_bulk_passes_in_a_worker_leave_automatic_collection_off(qapp: Any) -> No
         collector.uninstall()
         collector.deleteLater()
     assert gc.isenabled()
+
+
+def test_two_sessions_keep_it_off_until_the_last_one_ends(qapp: Any) -> None:
+    first, second = UiThreadCollector(), UiThreadCollector()
+    first.install()
+    second.install()
+    try:
+        first.uninstall()
+        assert not gc.isenabled()  # the second window still runs
+    finally:
+        second.uninstall()
+        first.uninstall()  # twice is harmless
+    assert gc.isenabled()
+    first.deleteLater()
+    second.deleteLater()
