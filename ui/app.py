@@ -476,7 +476,7 @@ class CasewardApp(QObject):
             self.prefs.set_geometry("main", self.window.saveGeometry())
         self.window.detach()
         self.services = None
-        self.ops.wait(5000)
+        finished = self.ops.wait(5000)
         if self.vault is not None:
             with contextlib.suppress(CasewardError):
                 self.vault.lock()
@@ -485,7 +485,8 @@ class CasewardApp(QObject):
         for widget in QApplication.topLevelWidgets():
             if widget.isVisible():
                 widget.close()
-        self.collector.uninstall()
+        if finished:  # a job still running keeps cycles off its thread until the very end
+            self.collector.uninstall()
 
 
 def _report_uncaught_errors(controller: CasewardApp) -> None:

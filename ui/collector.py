@@ -16,10 +16,16 @@ as they find it, so a worker never turns automatic collection back on.
 from __future__ import annotations
 
 import gc
+import time
+from functools import partial
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 
 TICK_MS = 250
+# A full collection walks every object alive (a 100,000-item calendar included): at most one
+# per this many seconds. Python defers its own the same way, by the share of long-lived objects.
+FULL_EVERY_S = 10.0
 # The installed collectors (by id), and whether automatic collection was on before the first.
 _active: set[int] = set()
 _was_enabled = True
@@ -28,7 +34,8 @@ _was_enabled = True
 class UiThreadCollector(QObject):
     """Owns the collector while installed: automatic collection off, a UI-thread timer on.
 
-    ``uninstall()`` (also on destruction of the owner) gives the collector back as it was."""
+    ``uninstall()`` gives the collector back as it was; so does the object's destruction
+    without it (an owner that failed half-way through its constructor)."""
 
     def __init__(self, parent: QObject | None = None, interval_ms: int = TICK_MS) -> None:
         super().__init__(parent)
@@ -38,6 +45,8 @@ class UiThreadCollector(QObject):
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.tick)
         self.installed = False
+        self._last_full = time.monotonic()
+        self.destroyed.connect(partial(_forget, id(self)))
 
     def install(self) -> None:
         global _was_enabled
@@ -68,6 +77,18 @@ class UiThreadCollector(QObject):
             return
         generation = 0
         if c1 >= t1:
-            generation = 2 if c2 >= t2 else 1
+            generation = 1
+            now = time.monotonic()
+            if c2 >= t2 and now - self._last_full >= FULL_EVERY_S:
+                generation = 2
+                self._last_full = now
         gc.collect(generation)
         self.collections += 1
+
+
+def _forget(key: int, *_args: Any) -> None:
+    """A collector destroyed while installed: as ``uninstall()`` would, without the object."""
+    if key in _active:
+        _active.discard(key)
+        if not _active and _was_enabled:
+            gc.enable()

@@ -90,3 +90,13 @@ def test_two_sessions_keep_it_off_until_the_last_one_ends(qapp: Any) -> None:
     assert gc.isenabled()
     first.deleteLater()
     second.deleteLater()
+
+
+def test_a_collector_destroyed_without_uninstall_gives_collection_back(qapp: Any) -> None:
+    import shiboken6
+
+    collector = UiThreadCollector()
+    collector.install()
+    assert not gc.isenabled()
+    shiboken6.delete(collector)  # its owner failed half-way: nobody called uninstall()
+    assert gc.isenabled()
