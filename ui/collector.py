@@ -44,9 +44,12 @@ class UiThreadCollector(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.tick)
-        self.installed = False
         self._last_full = time.monotonic()
         self.destroyed.connect(partial(_forget, id(self)))
+
+    @property
+    def installed(self) -> bool:
+        return id(self) in _active
 
     def install(self) -> None:
         global _was_enabled
@@ -57,17 +60,13 @@ class UiThreadCollector(QObject):
             gc.disable()
         _active.add(id(self))
         self._timer.start()
-        self.installed = True
 
     def uninstall(self) -> None:
         if not self.installed:
             return
         self._timer.stop()
-        self.installed = False
-        _active.discard(id(self))
         gc.collect()  # here, on the UI thread, not in the next worker that allocates
-        if not _active and _was_enabled:  # the last one gives automatic collection back
-            gc.enable()
+        _forget(id(self))
 
     def tick(self) -> None:
         """Collect the generations Python would have collected by now (youngest first)."""
@@ -87,7 +86,8 @@ class UiThreadCollector(QObject):
 
 
 def _forget(key: int, *_args: Any) -> None:
-    """A collector destroyed while installed: as ``uninstall()`` would, without the object."""
+    """A collector leaves (uninstalled, or destroyed while installed): the last one gives
+    automatic collection back as it was."""
     if key in _active:
         _active.discard(key)
         if not _active and _was_enabled:

@@ -348,11 +348,20 @@ def record_table(model: QAbstractItemModel, name: str, *, row_height: int | None
     return view
 
 
-def fit_headings(view: QTableView) -> None:
-    """Widen any column narrower than its (bold) heading, which was cut to "Date of birt"."""
+CELL_PAD = 9  # a cell's text margins (3 px a side) and the grid line
+HEADER_PAD = 20  # QHeaderView::section's padding (8 px a side, resources/style.qss) and border
+
+
+def heading_metrics(view: QTableView) -> QFontMetrics:
+    """Metrics of the table's column headings, which the style sheet draws bold."""
     font = QFont(view.horizontalHeader().font())
     font.setBold(True)
-    metrics = QFontMetrics(font)
+    return QFontMetrics(font)
+
+
+def fit_headings(view: QTableView) -> None:
+    """Widen any column narrower than its (bold) heading, which was cut to "Date of birt"."""
+    metrics = heading_metrics(view)
     model = view.model()
     for col in range(model.columnCount()):
         title = str(model.headerData(col, Qt.Orientation.Horizontal,

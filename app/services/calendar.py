@@ -292,7 +292,7 @@ def _batch(arm: Arm, rows: Sequence[Row], days: _Days) -> list[DueItem]:
 # as ``id + _REF_OFFSET`` ("1000123,1000456": each a "1" and six digits while ids stay below
 # the offset), and ``_refs_of_offset_ids`` turns the string into "NM-000123,NM-000456" at
 # once, with no Python call per id (formatting 80,000 refs one by one costs ~12 ms).
-_REF_OFFSET = 1_000_000
+_REF_OFFSET = _SIX_DIGITS = 1_000_000  # ids below it have refs of six digits
 
 
 def _refs_of_offset_ids(joined: str) -> list[str]:
@@ -628,7 +628,6 @@ _sort_key: Callable[[DueItem], ItemKey] = attrgetter("date", "kind", "ref", "tit
 
 
 _date_of: Callable[[DueItem], date] = attrgetter("date")
-_SIX_DIGITS = 1_000_000
 
 
 def _interleave_by_day(runs: list[list[DueItem]]) -> list[DueItem]:

@@ -67,12 +67,18 @@ def test_a_duplicate_name_is_reported_on_the_field(unlocked: Any, qtbot: Any) ->
     assert dialog.name_error.text() == "An account with that name already exists."
 
 
-def test_change_role_reset_passphrase_and_remove(unlocked: Any, qtbot: Any,
-                                                 fake_dialogs: Any) -> None:
-    ctl = unlocked
+def admin_with_a_viewer_selected(ctl: Any) -> Any:
+    """The Admin area with a new viewer, c.mirza, selected."""
     ctl.services.users.add_user("c.mirza", "viewer", PASSPHRASE)
     view = ctl.window.show_area("admin")
     view.reload(select="c.mirza")
+    return view
+
+
+def test_change_role_reset_passphrase_and_remove(unlocked: Any, qtbot: Any,
+                                                 fake_dialogs: Any) -> None:
+    ctl = unlocked
+    view = admin_with_a_viewer_selected(ctl)
 
     fake_dialogs.answers["choose"] = ["Intelligence Management Officer (Prevent)"]
     qtbot.mouseClick(view.role_button, Qt.MouseButton.LeftButton)
@@ -146,9 +152,7 @@ def test_admin_and_audit_areas_are_hidden_from_other_roles(
 def test_enter_on_a_user_opens_change_role_as_a_double_click_does(unlocked: Any, qtbot: Any,
                                                                    fake_dialogs: Any) -> None:
     ctl = unlocked
-    ctl.services.users.add_user("c.mirza", "viewer", PASSPHRASE)
-    view = ctl.window.show_area("admin")
-    view.reload(select="c.mirza")
+    view = admin_with_a_viewer_selected(ctl)
     fake_dialogs.answers["choose"] = ["Intelligence Management Officer (Prevent)"]
     view.table.setFocus()
     qtbot.keyClick(view.table, Qt.Key.Key_Return)

@@ -19,7 +19,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
@@ -33,6 +33,7 @@ from app.domain.errors import CasewardError
 from app.domain.rules import DUE_KINDS, DueItem
 from ui.flow import FlowLayout
 from ui.services import Services
+from ui.widgets import CELL_PAD, HEADER_PAD, heading_metrics
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()
@@ -403,8 +404,6 @@ class DueItemTableModel(QAbstractTableModel):
 
 
 # --- column widths of the tables of dated items ---------------------------------------------------
-CELL_PAD = 9  # a cell's text margins (3 px a side) and the grid line
-HEADER_PAD = 20  # QHeaderView::section's padding (8 px a side, resources/style.qss) and border
 ICON_ROOM = 22  # the kind's swatch (12 px) and its spacing, in Kind (or What without Kind)
 SHORTEST_REF = "NM-000000"  # Ref is never narrower than a nominal's reference
 MEASURE_ROWS = 1000  # refs and titles measured: the first rows only, whatever the total
@@ -448,11 +447,6 @@ class DueColumns(QObject):
         model.rowsInserted.connect(lambda *_: self._measure())
         self._measure()
 
-    def _title_fm(self) -> QFontMetrics:
-        bold = QFont(self.view.horizontalHeader().font())
-        bold.setBold(True)
-        return QFontMetrics(bold)
-
     def fixed_widths(self) -> dict[int, int]:
         """The width of each column but What: its widest possible text, or its title."""
         fm = self.view.fontMetrics()
@@ -462,13 +456,14 @@ class DueColumns(QObject):
             "Ref": [SHORTEST_REF],
             "Status": [t for t in STATUS_TEXT.values() if t],
         }
+        headings = heading_metrics(self.view)
         widths: dict[int, int] = {}
         for col, title in enumerate(self.columns):
             if col == self.what:
                 continue
             text = max((fm.horizontalAdvance(s) for s in samples.get(title, [])), default=0)
             text += CELL_PAD + (ICON_ROOM if title == "Kind" else 0)
-            widths[col] = max(text, self._title_fm().horizontalAdvance(title) + HEADER_PAD)
+            widths[col] = max(text, headings.horizontalAdvance(title) + HEADER_PAD)
         return widths
 
     def title_room(self, what_width: int | None = None) -> int:

@@ -43,13 +43,11 @@ from ui.meetings.meetings import Today, select_where, selected_record, sorted_pr
 from ui.meetings.models import CorrespondenceTableModel, ObjectRole, uk_date
 from ui.prevent.common import code_combo, combo_code, date_edit, guarded, py_date, qdate
 from ui.services import Services
-from ui.widgets import heading
+from ui.widgets import CELL_PAD, HEADER_PAD, heading, heading_metrics
 
 SUBJECT = 5  # the log's Subject column
 SUBJECT_MIN = 160  # Subject is never narrower: columns are hidden, then the log scrolls
 SUBJECT_WANTED = 320  # what Subject gets before Agency, Type and Nominals grow past their least
-CELL_PAD = 9  # a cell's text margins (3 px a side) and the grid line
-HEADER_PAD = 20  # QHeaderView::section's padding (8 px a side, resources/style.qss) and border
 # The log's fixed-format columns: as wide as the longest value they can hold.
 LOG_FIXED = {0: ("COR-000000",), 1: ("00/00/0000",), 2: ("Out",), 6: ("ISA-000000",),
              8: ("Overdue 00/00/0000", "Replied 00/00/0000", "Due 00/00/0000")}
@@ -365,9 +363,7 @@ class CorrespondenceView(QWidget):
 
     def _fixed_widths(self) -> dict[int, int]:
         fm = self.view.fontMetrics()
-        bold = QFont(self.view.horizontalHeader().font())
-        bold.setBold(True)
-        title_fm = QFontMetrics(bold)
+        title_fm = heading_metrics(self.view)
         widths = {}
         for col, samples in LOG_FIXED.items():
             title = str(self.model.headerData(col, Qt.Orientation.Horizontal))
